@@ -1,0 +1,137 @@
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { errorName } from './errors';
+import { type JobError, type JobRecord, JOB_STATUS } from '../../pipeline/job-record';
+
+export type ClaimResult =
+  | { readonly claimed: true }
+  /** The table already holds this run (a redelivery) or a later upload of the key. */
+  | { readonly claimed: false; readonly current: JobRecord };
+
+export type SubmissionResult =
+  | { readonly recorded: true }
+  /** The run was superseded, failed, or already has a job: `current` says which. */
+  | { readonly recorded: false; readonly current: JobRecord | undefined };
+
+/** The job table, as the ingress function uses it. Every write is conditional. */
+export interface JobStore {
+  /**
+   * Writes the first record of a run unless the table holds the same upload or a later one of the
+   * key: S3's sequencer orders uploads of one key, so a late event can never replace a newer run.
+   */
+  claimRun(record: JobRecord): Promise<ClaimResult>;
+  /** Records the MediaConvert job of a SUBMITTED run that has none yet. */
+  recordSubmission(videoId: string, runId: string, jobId: string, at: string): Promise<SubmissionResult>;
+  /** Moves a SUBMITTED run to FAILED. Returns false when the run is no longer current or SUBMITTED. */
+  recordFailure(videoId: string, runId: string, error: JobError, at: string): Promise<boolean>;
+  /** Notes why a submission is being retried, so the record says what happened meanwhile. */
+  recordSubmitRetry(videoId: string, runId: string, error: JobError, at: string): Promise<void>;
+  get(videoId: string): Promise<JobRecord | undefined>;
+}
+
+const isConditionFailure = (error: unknown) => errorName(error) === 'ConditionalCheckFailedException';
+
+export class DynamoJobStore implements JobStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claimRun(record: JobRecord): Promise<ClaimResult> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: record,
+          ConditionExpression: 'attribute_not_exists(VideoId) OR SourceSequencer < :sequencer',
+          ExpressionAttributeValues: { ':sequencer': record.SourceSequencer },
+        }),
+      );
+      return { claimed: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const current = await this.get(record.VideoId);
+      // Deleted between the two calls: nothing to protect any more, so claim again.
+      if (!current) return this.claimRun(record);
+      return { claimed: false, current };
+    }
+  }
+
+  async recordSubmission(
+    videoId: string,
+    runId: string,
+    jobId: string,
+    at: string,
+  ): Promise<SubmissionResult> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { VideoId: videoId },
+          UpdateExpression:
+            'SET MediaConvertJobId = :jobId, SubmittedAt = :at, UpdatedAt = :at REMOVE LastSubmitError',
+          ConditionExpression:
+            'RunId = :runId AND #status = :submitted AND attribute_not_exists(MediaConvertJobId)',
+          ExpressionAttributeNames: { '#status': 'Status' },
+          ExpressionAttributeValues: {
+            ':jobId': jobId,
+            ':at': at,
+            ':runId': runId,
+            ':submitted': JOB_STATUS.submitted,
+          },
+        }),
+      );
+      return { recorded: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return { recorded: false, current: await this.get(videoId) };
+    }
+  }
+
+  async recordFailure(videoId: string, runId: string, failure: JobError, at: string): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { VideoId: videoId },
+          UpdateExpression: 'SET #status = :failed, #error = :error, UpdatedAt = :at REMOVE LastSubmitError',
+          ConditionExpression: 'RunId = :runId AND #status = :submitted',
+          ExpressionAttributeNames: { '#status': 'Status', '#error': 'Error' },
+          ExpressionAttributeValues: {
+            ':failed': JOB_STATUS.failed,
+            ':error': failure,
+            ':at': at,
+            ':runId': runId,
+            ':submitted': JOB_STATUS.submitted,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async recordSubmitRetry(videoId: string, runId: string, failure: JobError, at: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { VideoId: videoId },
+          UpdateExpression: 'SET LastSubmitError = :error, UpdatedAt = :at',
+          ConditionExpression: 'RunId = :runId AND attribute_not_exists(MediaConvertJobId)',
+          ExpressionAttributeValues: { ':error': failure, ':at': at, ':runId': runId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async get(videoId: string): Promise<JobRecord | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { VideoId: videoId }, ConsistentRead: true }),
+    );
+    return Item as JobRecord | undefined;
+  }
+}

@@ -1,0 +1,82 @@
+import {
+  type CreateJobRequest,
+  CancelJobCommand,
+  CreateJobCommand,
+  MediaConvertClient,
+  paginateListJobs,
+} from '@aws-sdk/client-mediaconvert';
+import { RejectedInputError, errorName, messageOf } from './errors';
+import { ERROR_CODE } from '../../pipeline/job-record';
+
+export type JobSettings = NonNullable<CreateJobRequest['Settings']>;
+
+export interface FrameCaptureJobRequest {
+  readonly settings: JobSettings;
+  readonly roleArn: string;
+  readonly userMetadata: Record<string, string>;
+  /** Makes a repeated CreateJob within one minute return the first job instead of a second one. */
+  readonly clientRequestToken: string;
+}
+
+export interface MediaConverter {
+  /** Submits a job; throws RejectedInputError when MediaConvert refuses the settings. */
+  createJob(request: FrameCaptureJobRequest): Promise<string>;
+  /**
+   * Finds the job created with `userMetadata[key] === value` since `createdSince`, if any: the
+   * way to learn whether a submission that crashed before it was recorded reached MediaConvert.
+   */
+  findJob(key: string, value: string, createdSince: Date): Promise<string | undefined>;
+  cancelJob(jobId: string): Promise<void>;
+}
+
+/**
+ * Clock skew allowed between our clock and MediaConvert's when searching for a job by its creation
+ * time, so a job created just before our recorded claim time is still found.
+ */
+const CREATED_AT_SKEW_MS = 5 * 60 * 1000;
+
+export class SdkMediaConverter implements MediaConverter {
+  constructor(private readonly client: MediaConvertClient) {}
+
+  async createJob(request: FrameCaptureJobRequest): Promise<string> {
+    try {
+      const { Job } = await this.client.send(
+        new CreateJobCommand({
+          Settings: request.settings,
+          Role: request.roleArn,
+          UserMetadata: request.userMetadata,
+          ClientRequestToken: request.clientRequestToken,
+        }),
+      );
+      if (!Job?.Id) throw new Error('MediaConvert CreateJob answered without a job id');
+      return Job.Id;
+    } catch (error) {
+      if (errorName(error) === 'BadRequestException') {
+        throw new RejectedInputError(
+          ERROR_CODE.mediaConvertRejected,
+          `MediaConvert refused the job: ${messageOf(error)}`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  async findJob(key: string, value: string, createdSince: Date): Promise<string | undefined> {
+    const oldest = createdSince.getTime() - CREATED_AT_SKEW_MS;
+    // Newest first, so the walk stops at the first page older than the claim.
+    const pages = paginateListJobs({ client: this.client, pageSize: 20 }, { Order: 'DESCENDING' });
+    for await (const page of pages) {
+      for (const job of page.Jobs ?? []) {
+        if (job.UserMetadata?.[key] === value && job.Id) return job.Id;
+      }
+      const last = page.Jobs?.at(-1)?.CreatedAt;
+      if (!last || last.getTime() < oldest) return undefined;
+    }
+    return undefined;
+  }
+
+  async cancelJob(jobId: string): Promise<void> {
+    await this.client.send(new CancelJobCommand({ Id: jobId }));
+  }
+}

@@ -1,0 +1,132 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import {
+  type CaptureSettings,
+  CAPTURE_LIMITS,
+  InvalidCaptureSettingError,
+  parseFrameRate,
+} from './capture-settings';
+
+/**
+ * The stack's one configuration object. Defaults below; a deployment overrides any of them in
+ * `frames.config.json` at the repository root (or the file named by FRAMES_CONFIG). Checked at
+ * synth time, so a bad value stops `cdktf synth` with the field's name instead of a broken deploy.
+ */
+export interface StackConfig {
+  /** AWS region. Unset: the AWS provider's own resolution (AWS_REGION, profile) decides. */
+  readonly region?: string;
+  /** Prefixes every resource name; also the marker on this stack's MediaConvert jobs. */
+  readonly namePrefix: string;
+  /** Capture settings for uploads that carry no overrides. */
+  readonly capture: CaptureSettings;
+  /** Frames are intermediate and numerous: the frames bucket expires them after this many days. */
+  readonly framesRetentionDays: number;
+  /** Object key suffixes (case-insensitive) that start a job when they land in the ingress bucket. */
+  readonly videoSuffixes: readonly string[];
+  /** CloudWatch Logs retention for every function's log group. */
+  readonly logRetentionDays: number;
+  /** Tags applied to every resource. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export const DEFAULT_STACK_CONFIG: StackConfig = {
+  namePrefix: 'frames',
+  capture: { fps: { numerator: 1, denominator: 1 }, quality: 80, maxCaptures: 1_000_000 },
+  framesRetentionDays: 7,
+  videoSuffixes: ['.mp4', '.mov', '.m4v', '.mkv', '.mts', '.ts', '.mxf', '.avi', '.webm'],
+  logRetentionDays: 30,
+  tags: {},
+};
+
+/** The values CloudWatch Logs accepts for a log group's retention. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+const frameRateSchema = z
+  .object({ numerator: z.number().int(), denominator: z.number().int() })
+  .strict()
+  .superRefine((fps, context) => {
+    try {
+      parseFrameRate(`${fps.numerator}/${fps.denominator}`);
+    } catch (error) {
+      if (!(error instanceof InvalidCaptureSettingError)) throw error;
+      context.addIssue({ code: 'custom', message: error.message });
+    }
+  });
+
+const stackConfigSchema = z
+  .object({
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')
+      .optional(),
+    // Bucket prefixes may be 37 characters and the longest suffix we add is "-ingress-" (9);
+    // Lambda names may be 64 and IAM role names 64. 20 characters leaves room everywhere.
+    namePrefix: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/,
+        'must be 2-20 characters: lower-case letters, digits and hyphens, starting with a letter',
+      ),
+    capture: z
+      .object({
+        fps: frameRateSchema,
+        quality: z.number().int().min(CAPTURE_LIMITS.minQuality).max(CAPTURE_LIMITS.maxQuality),
+        maxCaptures: z.number().int().min(1).max(CAPTURE_LIMITS.maxCaptures),
+      })
+      .strict(),
+    framesRetentionDays: z.number().int().min(1).max(3650),
+    videoSuffixes: z
+      .array(z.string().regex(/^\.[A-Za-z0-9]{1,10}$/, 'must look like ".mp4"'))
+      .min(1),
+    logRetentionDays: z
+      .number()
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(', ')}`,
+      }),
+    tags: z.record(z.string(), z.string()),
+  })
+  .strict();
+
+export class InvalidStackConfigError extends Error {
+  override readonly name = 'InvalidStackConfigError';
+}
+
+/** Overrides as a person writes them in frames.config.json: any field, capture fields one by one. */
+export type StackConfigOverrides = Partial<Omit<StackConfig, 'capture'>> & {
+  readonly capture?: Partial<CaptureSettings>;
+};
+
+/** Merges overrides onto the defaults and checks the result; throws naming every bad field. */
+export function resolveStackConfig(overrides: StackConfigOverrides = {}): StackConfig {
+  const merged = {
+    ...DEFAULT_STACK_CONFIG,
+    ...overrides,
+    capture: { ...DEFAULT_STACK_CONFIG.capture, ...overrides.capture },
+  };
+  const result = stackConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    throw new InvalidStackConfigError(`Invalid stack configuration:\n${problems.join('\n')}`);
+  }
+  return result.data;
+}
+
+/** Reads the optional JSON overrides file; a missing file means "all defaults". */
+export function loadStackConfig(path: string): StackConfig {
+  if (!existsSync(path)) return resolveStackConfig();
+  let overrides: unknown;
+  try {
+    overrides = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InvalidStackConfigError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
+    throw new InvalidStackConfigError(`${path} must hold a JSON object of overrides`);
+  }
+  return resolveStackConfig(overrides as StackConfigOverrides);
+}
