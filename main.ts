@@ -1,6 +1,12 @@
-import { App, TerraformStack } from 'cdktf';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { App } from 'cdktf';
+import { resolve } from 'node:path';
+import { FramePipelineStack } from './modules/frame-pipeline-stack';
+import { loadStackConfig } from './pipeline/stack-config';
+
+// Deployment settings: frames.config.json (or the file FRAMES_CONFIG names) overrides the
+// defaults in pipeline/stack-config.ts. A bad value stops synth with the field's name.
+const config = loadStackConfig(resolve(__dirname, process.env.FRAMES_CONFIG ?? 'frames.config.json'));
+
 const app = new App();
-const s = new TerraformStack(app, 'probe');
-new AwsProvider(s, 'aws', {});
+new FramePipelineStack(app, 'frame-pipeline', { config, bundleDirectory: '.build/functions' });
 app.synth();
