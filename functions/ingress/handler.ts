@@ -1,10 +1,9 @@
-import { MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoJobStore } from '../shared/job-store';
 import { logger } from '../shared/logger';
-import { SdkMediaConverter } from '../shared/media-converter';
+import { SdkMediaConverter, createMediaConvertClient } from '../shared/media-converter';
 import { S3ObjectStore } from '../shared/object-store';
 import { loadIngressConfig } from './config';
 import { type SubmitOutcome, submitVideo } from './submit-video';
@@ -12,15 +11,10 @@ import { uploadedObjectsOf } from './uploaded-objects';
 
 const config = loadIngressConfig();
 
-// MediaConvert's regional endpoint (DescribeEndpoints is deprecated). TooManyRequests is a
-// throttling error to the SDK's standard retry strategy, which backs off with jitter; eight
-// attempts ride out a burst of uploads before the event is handed back to EventBridge.
-const mediaConvert = new MediaConvertClient({ maxAttempts: 8 });
-
 const dependencies = {
   jobs: new DynamoJobStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
   objects: new S3ObjectStore(new S3Client({})),
-  mediaConvert: new SdkMediaConverter(mediaConvert),
+  mediaConvert: new SdkMediaConverter(createMediaConvertClient()),
   settings: config,
   now: () => new Date(),
 };

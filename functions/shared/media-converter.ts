@@ -2,6 +2,7 @@ import {
   type CreateJobRequest,
   CancelJobCommand,
   CreateJobCommand,
+  type MediaConvertClientConfig,
   MediaConvertClient,
   paginateListJobs,
 } from '@aws-sdk/client-mediaconvert';
@@ -28,6 +29,20 @@ export interface MediaConverter {
   findJob(key: string, value: string, createdSince: Date): Promise<string | undefined>;
   cancelJob(jobId: string): Promise<void>;
 }
+
+/**
+ * MediaConvert on its regional endpoint (DescribeEndpoints is deprecated). TooManyRequests is a
+ * throttling error to the SDK's standard retry strategy, which backs off exponentially with
+ * jitter; eight attempts ride out a burst of uploads before the caller gives the event back.
+ */
+export const MEDIACONVERT_MAX_ATTEMPTS = 8;
+
+export function createMediaConvertClient(config: MediaConvertClientConfig = {}): MediaConvertClient {
+  return new MediaConvertClient({ maxAttempts: MEDIACONVERT_MAX_ATTEMPTS, ...config });
+}
+
+/** This stack submits to the account's default queue, so that is where its jobs are looked for. */
+const JOB_QUEUE = 'Default';
 
 /**
  * Clock skew allowed between our clock and MediaConvert's when searching for a job by its creation
@@ -65,7 +80,10 @@ export class SdkMediaConverter implements MediaConverter {
   async findJob(key: string, value: string, createdSince: Date): Promise<string | undefined> {
     const oldest = createdSince.getTime() - CREATED_AT_SKEW_MS;
     // Newest first, so the walk stops at the first page older than the claim.
-    const pages = paginateListJobs({ client: this.client, pageSize: 20 }, { Order: 'DESCENDING' });
+    const pages = paginateListJobs(
+      { client: this.client, pageSize: 20 },
+      { Order: 'DESCENDING', Queue: JOB_QUEUE },
+    );
     for await (const page of pages) {
       for (const job of page.Jobs ?? []) {
         if (job.UserMetadata?.[key] === value && job.Id) return job.Id;

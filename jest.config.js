@@ -1,0 +1,14 @@
+/** Two projects: `unit` (logic and handlers, mocked SDK or in-process servers) runs in seconds;
+ *  `infra` synthesizes the stack and builds the real bundles. */
+const common = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
+  ],
+};
