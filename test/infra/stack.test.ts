@@ -1,0 +1,302 @@
+import { LAMBDA_RUNTIME } from '../../modules/lambda-function';
+import {
+  type SynthesizedStack,
+  allStatements,
+  asList,
+  referenceTo,
+  resourcesOf,
+  synthesizeStack,
+} from '../support/synth';
+
+let stack: SynthesizedStack;
+beforeAll(() => {
+  stack = synthesizeStack();
+});
+
+const bucketIds = () => Object.keys(stack.resource.aws_s3_bucket);
+const forBucket = (type: string, bucketId: string) =>
+  resourcesOf(stack, type).filter((r) => r.bucket === `\${aws_s3_bucket.${bucketId}.id}`);
+
+describe('buckets', () => {
+  it('are the ingress, frames and egress buckets, each named with a unique suffix', () => {
+    const prefixes = resourcesOf(stack, 'aws_s3_bucket').map((b) => b.bucket_prefix).sort();
+    expect(prefixes).toEqual(['frames-egress-', 'frames-frames-', 'frames-ingress-']);
+    for (const bucket of resourcesOf(stack, 'aws_s3_bucket')) expect(bucket.bucket).toBeUndefined();
+  });
+
+  it('block all public access, enforce object ownership and encrypt by default', () => {
+    for (const id of bucketIds()) {
+      expect(forBucket('aws_s3_bucket_public_access_block', id)).toEqual([
+        expect.objectContaining({
+          block_public_acls: true,
+          block_public_policy: true,
+          ignore_public_acls: true,
+          restrict_public_buckets: true,
+        }),
+      ]);
+      expect(forBucket('aws_s3_bucket_ownership_controls', id)).toEqual([
+        expect.objectContaining({ rule: { object_ownership: 'BucketOwnerEnforced' } }),
+      ]);
+      expect(forBucket('aws_s3_bucket_server_side_encryption_configuration', id)).toEqual([
+        expect.objectContaining({
+          rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'AES256' } }],
+        }),
+      ]);
+    }
+  });
+
+  it('deny every request without TLS, and TLS below 1.2, on the bucket and its objects', () => {
+    for (const id of bucketIds()) {
+      const [policy] = forBucket('aws_s3_bucket_policy', id);
+      const statements = JSON.parse(policy.policy).Statement;
+      const arn = `\${aws_s3_bucket.${id}.arn}`;
+      expect(statements).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Principal: '*',
+            Resource: [arn, `${arn}/*`],
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          expect.objectContaining({
+            Effect: 'Deny',
+            Resource: [arn, `${arn}/*`],
+            Condition: { NumericLessThan: { 's3:TlsVersion': '1.2' } },
+          }),
+        ]),
+      );
+      // A policy put races the public access block unless ordered after it.
+      expect(policy.depends_on).toEqual([expect.stringContaining('aws_s3_bucket_public_access_block')]);
+    }
+  });
+
+  it('expire frames after the configured days and clean up abandoned uploads everywhere', () => {
+    for (const id of bucketIds()) {
+      const [lifecycle] = forBucket('aws_s3_bucket_lifecycle_configuration', id);
+      expect(lifecycle.rule).toContainEqual(
+        expect.objectContaining({ status: 'Enabled', abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }] }),
+      );
+      const expiring = lifecycle.rule.filter((rule: any) => rule.expiration);
+      expect(expiring).toEqual(id.startsWith('frames') ? [expect.objectContaining({ expiration: [{ days: 7 }] })] : []);
+    }
+  });
+});
+
+describe('upload events', () => {
+  it('the ingress bucket sends every event to EventBridge', () => {
+    const ingressId = referenceTo(stack, 'aws_s3_bucket', (b) => b.bucket_prefix === 'frames-ingress-', 'id');
+    expect(resourcesOf(stack, 'aws_s3_bucket_notification')).toEqual([
+      expect.objectContaining({ bucket: ingressId, eventbridge: true }),
+    ]);
+  });
+
+  it('the rule matches source AND detail-type, this bucket and the video suffixes, for any Object Created reason', () => {
+    const [rule] = resourcesOf(stack, 'aws_cloudwatch_event_rule');
+    const pattern = JSON.parse(rule.event_pattern);
+    expect(pattern.source).toEqual(['aws.s3']);
+    expect(pattern['detail-type']).toEqual(['Object Created']);
+    expect(pattern.detail.bucket.name).toEqual([
+      referenceTo(stack, 'aws_s3_bucket', (b) => b.bucket_prefix === 'frames-ingress-', 'bucket'),
+    ]);
+    expect(pattern.detail.object.key).toContainEqual({ suffix: { 'equals-ignore-case': '.mp4' } });
+    expect(pattern.detail.object.key).toContainEqual({ suffix: { 'equals-ignore-case': '.mov' } });
+    // No filter on the reason: multipart uploads (CompleteMultipartUpload) must start jobs too.
+    expect(pattern.detail.reason).toBeUndefined();
+  });
+
+  it('the rule targets the ingress function, and nothing it cannot handle is lost', () => {
+    const functionArn = referenceTo(stack, 'aws_lambda_function', (f) => f.function_name === 'frames-ingress', 'arn');
+    const queueArn = referenceTo(stack, 'aws_sqs_queue', (q) => q.name === 'frames-ingress-failures', 'arn');
+    const [target] = resourcesOf(stack, 'aws_cloudwatch_event_target');
+    expect(target).toMatchObject({ arn: functionArn, dead_letter_config: { arn: queueArn } });
+    expect(resourcesOf(stack, 'aws_lambda_function_event_invoke_config')).toEqual([
+      expect.objectContaining({
+        maximum_retry_attempts: 2,
+        destination_config: { on_failure: { destination: queueArn } },
+      }),
+    ]);
+    const [permission] = resourcesOf(stack, 'aws_lambda_permission');
+    expect(permission).toMatchObject({
+      principal: 'events.amazonaws.com',
+      source_arn: referenceTo(stack, 'aws_cloudwatch_event_rule', () => true, 'arn'),
+    });
+  });
+
+  it('the failure queue is encrypted and only the rule may send to it', () => {
+    const [queue] = resourcesOf(stack, 'aws_sqs_queue');
+    expect(queue.sqs_managed_sse_enabled).toBe(true);
+    const [policy] = resourcesOf(stack, 'aws_sqs_queue_policy');
+    expect(JSON.parse(policy.policy).Statement[0]).toMatchObject({
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Condition: { ArnEquals: { 'aws:SourceArn': referenceTo(stack, 'aws_cloudwatch_event_rule', () => true, 'arn') } },
+    });
+  });
+});
+
+describe('the job table', () => {
+  it('is on demand, keyed by VideoId, recoverable and encrypted', () => {
+    expect(resourcesOf(stack, 'aws_dynamodb_table')).toEqual([
+      expect.objectContaining({
+        name: 'frames-jobs',
+        billing_mode: 'PAY_PER_REQUEST',
+        hash_key: 'VideoId',
+        attribute: [{ name: 'VideoId', type: 'S' }],
+        point_in_time_recovery: { enabled: true },
+        server_side_encryption: { enabled: true },
+      }),
+    ]);
+  });
+});
+
+describe('IAM', () => {
+  it('has no Allow statement with a wildcard action (*, or service:*)', () => {
+    const wildcards = allStatements(stack)
+      .filter(({ statement }) => statement.Effect === 'Allow')
+      .flatMap(({ where, statement }) => asList(statement.Action).filter((a) => a === '*' || a.endsWith(':*')).map((a) => `${where}: ${a}`));
+    expect(wildcards).toEqual([]);
+  });
+
+  it('uses service-wide actions only in TLS Deny statements', () => {
+    const denies = allStatements(stack).filter(({ statement }) => asList(statement.Action).some((a) => a.endsWith(':*')));
+    for (const { statement } of denies) {
+      expect(statement.Effect).toBe('Deny');
+      expect(JSON.stringify(statement.Condition)).toMatch(/aws:SecureTransport|s3:TlsVersion/);
+    }
+  });
+
+  it('has no Allow statement on Resource "*"', () => {
+    const open = allStatements(stack).filter(
+      ({ statement }) => statement.Effect === 'Allow' && statement.Resource !== undefined && asList(statement.Resource).includes('*'),
+    );
+    expect(open).toEqual([]);
+  });
+
+  it('lets the ingress function pass only the MediaConvert role, and only to MediaConvert', () => {
+    const passRoles = allStatements(stack).filter(({ statement }) => asList(statement.Action).includes('iam:PassRole'));
+    expect(passRoles).toHaveLength(1);
+    expect(passRoles[0].statement).toEqual({
+      Sid: 'PassRoleToMediaConvertOnly',
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: referenceTo(stack, 'aws_iam_role', (r) => r.name === 'frames-mediaconvert', 'arn'),
+      Condition: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
+    });
+  });
+
+  it('lets only MediaConvert, for this account and region, assume the MediaConvert role', () => {
+    const [role] = resourcesOf(stack, 'aws_iam_role').filter((r) => r.name === 'frames-mediaconvert');
+    const [trust] = JSON.parse(role.assume_role_policy).Statement;
+    expect(trust.Principal).toEqual({ Service: 'mediaconvert.amazonaws.com' });
+    expect(trust.Action).toBe('sts:AssumeRole');
+    expect(trust.Condition.StringEquals['aws:SourceAccount']).toMatch(/\$\{data\.aws_caller_identity\..+\.account_id\}/);
+    expect(trust.Condition.ArnLike['aws:SourceArn']).toMatch(
+      /^arn:\$\{data\.aws_partition\..+\}:mediaconvert:\$\{data\.aws_region\..+\}:\$\{data\.aws_caller_identity\..+\}:\*$/,
+    );
+  });
+
+  it('gives MediaConvert read on the ingress bucket and write on the frames bucket, nothing else', () => {
+    const arnOf = (prefix: string) => referenceTo(stack, 'aws_s3_bucket', (b) => b.bucket_prefix === prefix, 'arn');
+    const policy = resourcesOf(stack, 'aws_iam_role_policy').find((p) => p.name === 'read-videos-write-frames');
+    expect(JSON.parse(policy!.policy).Statement).toEqual([
+      { Sid: 'ReadVideos', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arnOf('frames-ingress-')}/*` },
+      { Sid: 'WriteFrames', Effect: 'Allow', Action: 's3:PutObject', Resource: `${arnOf('frames-frames-')}/*` },
+    ]);
+  });
+
+  it('gives the ingress function exactly what it uses, each on its own resource', () => {
+    const role = referenceTo(stack, 'aws_iam_role', (r) => r.name === 'frames-ingress', 'id');
+    const policy = resourcesOf(stack, 'aws_iam_role_policy').find((p) => p.role === role);
+    const grants = Object.fromEntries(
+      (JSON.parse(policy!.policy).Statement as any[]).map((s) => [s.Sid, [asList(s.Action).sort(), s.Resource]]),
+    );
+    const tableArn = referenceTo(stack, 'aws_dynamodb_table', () => true, 'arn');
+    expect(grants.TrackJobs).toEqual([['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], tableArn]);
+    expect(grants.ReadUploads[0]).toEqual(['s3:GetObject']);
+    expect(grants.SubmitAndFindJobs[1]).toMatch(/:mediaconvert:.*:queues\/\*$/);
+    expect(grants.CancelSupersededJobs[1]).toMatch(/:mediaconvert:.*:jobs\/\*$/);
+    expect(grants.WriteOwnLogs).toEqual([
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      `${referenceTo(stack, 'aws_cloudwatch_log_group', () => true, 'arn')}:*`,
+    ]);
+  });
+});
+
+describe('functions', () => {
+  it(`run on ${LAMBDA_RUNTIME} everywhere`, () => {
+    const functions = resourcesOf(stack, 'aws_lambda_function');
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions) expect(fn.runtime).toBe('nodejs22.x');
+  });
+
+  it('deploy a bundle archive whose content hash drives redeploys', () => {
+    const [fn] = resourcesOf(stack, 'aws_lambda_function');
+    expect(fn.filename).toMatch(/^assets\/.+\/archive\.zip$/);
+    expect(fn.filename).toContain(fn.source_code_hash);
+    expect(fn.handler).toBe('index.handler');
+  });
+
+  it('log as JSON to a log group with retention that exists before they run', () => {
+    const [fn] = resourcesOf(stack, 'aws_lambda_function');
+    const [group] = resourcesOf(stack, 'aws_cloudwatch_log_group');
+    expect(group).toMatchObject({ name: '/aws/lambda/frames-ingress', retention_in_days: 30 });
+    expect(fn.logging_config).toEqual({ log_format: 'JSON', log_group: expect.stringContaining('aws_cloudwatch_log_group') });
+    expect(fn.depends_on).toEqual(expect.arrayContaining([expect.stringContaining('aws_cloudwatch_log_group')]));
+  });
+
+  it('get the stack settings through the environment, with no secret in it', () => {
+    const [fn] = resourcesOf(stack, 'aws_lambda_function');
+    const variables = fn.environment.variables;
+    expect(variables).toMatchObject({
+      PIPELINE_NAME: 'frames',
+      DEFAULT_CAPTURE_FPS: '1',
+      DEFAULT_CAPTURE_QUALITY: '80',
+      DEFAULT_MAX_CAPTURES: '1000000',
+      JOB_TABLE_NAME: expect.stringContaining('aws_dynamodb_table'),
+      FRAMES_BUCKET_NAME: expect.stringContaining('aws_s3_bucket'),
+      MEDIACONVERT_ROLE_ARN: expect.stringContaining('aws_iam_role'),
+    });
+    expect(Object.keys(variables).filter((name) => /SECRET|PASSWORD|TOKEN|ACCESS_KEY/i.test(name))).toEqual([]);
+  });
+});
+
+describe('outputs and configuration', () => {
+  it('outputs the bucket names, table, function names and region', () => {
+    expect(Object.keys(stack.output).sort()).toEqual([
+      'egress_bucket',
+      'frames_bucket',
+      'ingress_bucket',
+      'ingress_failures_queue',
+      'ingress_function',
+      'job_table',
+      'region',
+    ]);
+    expect(stack.output.region.value).toMatch(/data\.aws_region\..+\.region/);
+  });
+
+  it('hard-codes no region unless configured, and applies a configuration everywhere', () => {
+    expect(stack.provider.aws[0].region).toBeUndefined();
+    const custom = synthesizeStack({
+      region: 'eu-west-1',
+      namePrefix: 'dashcam',
+      framesRetentionDays: 3,
+      logRetentionDays: 14,
+      videoSuffixes: ['.mp4'],
+      capture: { fps: { numerator: 30000, denominator: 1001 }, quality: 95 },
+      tags: { Team: 'vision' },
+    });
+    expect(custom.provider.aws[0]).toMatchObject({
+      region: 'eu-west-1',
+      default_tags: [{ tags: { Pipeline: 'dashcam', Team: 'vision' } }],
+    });
+    const [fn] = resourcesOf(custom, 'aws_lambda_function');
+    expect(fn.function_name).toBe('dashcam-ingress');
+    expect(fn.environment.variables).toMatchObject({ DEFAULT_CAPTURE_FPS: '30000/1001', DEFAULT_CAPTURE_QUALITY: '95', PIPELINE_NAME: 'dashcam' });
+    expect(resourcesOf(custom, 'aws_cloudwatch_log_group')[0].retention_in_days).toBe(14);
+    const frames = resourcesOf(custom, 'aws_s3_bucket_lifecycle_configuration').find((l) => l.rule.some((r: any) => r.expiration));
+    expect(frames!.rule.find((r: any) => r.expiration).expiration).toEqual([{ days: 3 }]);
+    expect(JSON.parse(resourcesOf(custom, 'aws_cloudwatch_event_rule')[0].event_pattern).detail.object.key).toEqual([
+      { suffix: { 'equals-ignore-case': '.mp4' } },
+    ]);
+  });
+});

@@ -1,0 +1,66 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Testing } from 'cdktf';
+import { FramePipelineStack } from '../../modules/frame-pipeline-stack';
+import { type StackConfigOverrides, resolveStackConfig } from '../../pipeline/stack-config';
+
+export type Resources = Record<string, Record<string, Record<string, any>>>;
+
+export interface SynthesizedStack {
+  readonly resource: Resources;
+  readonly data: Resources;
+  readonly output: Record<string, { value: string }>;
+  readonly provider: Record<string, any[]>;
+  readonly stack: FramePipelineStack;
+}
+
+/** Synthesizes the whole stack as `cdktf synth` does, bundling functions into a temp folder. */
+export function synthesizeStack(overrides: StackConfigOverrides = {}): SynthesizedStack {
+  const app = Testing.app();
+  const stack = new FramePipelineStack(app, 'test', {
+    config: resolveStackConfig(overrides),
+    bundleDirectory: join(mkdtempSync(join(tmpdir(), 'frames-bundles-')), 'functions'),
+  });
+  return { ...JSON.parse(Testing.synth(stack)), stack };
+}
+
+/** The resources of one Terraform type, by logical id. */
+export function resourcesOf(synthesized: SynthesizedStack, type: string): Record<string, any>[] {
+  return Object.values(synthesized.resource[type] ?? {});
+}
+
+/** `${aws_s3_bucket.<id>.arn}`-style reference to a resource of the synthesized stack. */
+export function referenceTo(synthesized: SynthesizedStack, type: string, predicate: (r: any) => boolean, attribute: string): string {
+  const entry = Object.entries(synthesized.resource[type] ?? {}).find(([, r]) => predicate(r));
+  if (!entry) throw new Error(`no ${type} matches`);
+  return `\${${type}.${entry[0]}.${attribute}}`;
+}
+
+export interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: unknown;
+  Action: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** Every IAM statement in the stack: role policies, trust policies, bucket and queue policies. */
+export function allStatements(synthesized: SynthesizedStack): { where: string; statement: Statement }[] {
+  const documents: { where: string; json: string }[] = [];
+  for (const [id, role] of Object.entries(synthesized.resource.aws_iam_role ?? {})) {
+    documents.push({ where: `trust of ${id}`, json: role.assume_role_policy });
+  }
+  for (const type of ['aws_iam_role_policy', 'aws_s3_bucket_policy', 'aws_sqs_queue_policy']) {
+    for (const [id, policy] of Object.entries(synthesized.resource[type] ?? {})) {
+      documents.push({ where: `${type}.${id}`, json: policy.policy });
+    }
+  }
+  return documents.flatMap(({ where, json }) =>
+    (JSON.parse(json).Statement as Statement[]).map((statement) => ({ where, statement })),
+  );
+}
+
+export const asList = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
