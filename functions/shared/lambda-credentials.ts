@@ -25,4 +25,13 @@ const expiresSoon = (credentials: AwsCredentialIdentity) =>
 const canExpire = (credentials: AwsCredentialIdentity) => credentials.expiration !== undefined;
 
 export const defaultProvider = (init: ProviderInit = {}): AwsCredentialIdentityProvider =>
-  memoize(chain(fromEnv(init), fromHttp(init)), expiresSoon, canExpire);
+  memoize(
+    chain(
+      fromEnv(init),
+      // fromHttp throws as soon as it is built when no endpoint is configured, so build it only
+      // when the environment had no credentials.
+      () => fromHttp(init)(),
+    ),
+    expiresSoon,
+    canExpire,
+  );
