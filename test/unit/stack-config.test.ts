@@ -1,0 +1,64 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DEFAULT_STACK_CONFIG,
+  InvalidStackConfigError,
+  loadStackConfig,
+  resolveStackConfig,
+} from '../../pipeline/stack-config';
+
+describe('resolveStackConfig', () => {
+  it('gives the defaults when nothing is overridden', () => {
+    expect(resolveStackConfig()).toEqual(DEFAULT_STACK_CONFIG);
+  });
+
+  it('merges capture overrides field by field', () => {
+    const config = resolveStackConfig({ capture: { quality: 95 } });
+    expect(config.capture).toEqual({ ...DEFAULT_STACK_CONFIG.capture, quality: 95 });
+  });
+
+  it('names every bad field, with the same words the upload overrides use', () => {
+    const attempt = () =>
+      resolveStackConfig({
+        namePrefix: 'Frames_Pipeline',
+        capture: { fps: { numerator: 30, denominator: 0 }, quality: 0 },
+        logRetentionDays: 10,
+        videoSuffixes: ['mp4'],
+        region: 'Ireland',
+      });
+    expect(attempt).toThrow(InvalidStackConfigError);
+    expect(attempt).toThrow(/namePrefix: must be 2-20 characters/);
+    expect(attempt).toThrow(/capture\.fps: fps "30\/0" has a zero denominator/);
+    expect(attempt).toThrow(/capture\.quality:/);
+    expect(attempt).toThrow(/logRetentionDays: must be one of CloudWatch's values/);
+    expect(attempt).toThrow(/videoSuffixes\.0: must look like ".mp4"/);
+    expect(attempt).toThrow(/region: must be an AWS region/);
+  });
+
+  it('refuses fields it does not know, so a typo is not silently ignored', () => {
+    expect(() => resolveStackConfig({ framesRetentionDay: 3 } as never)).toThrow(/framesRetentionDay/);
+  });
+});
+
+describe('loadStackConfig', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'frames-config-'));
+
+  it('uses the defaults when the file does not exist', () => {
+    expect(loadStackConfig(join(directory, 'absent.json'))).toEqual(DEFAULT_STACK_CONFIG);
+  });
+
+  it('applies the overrides of an existing file', () => {
+    const path = join(directory, 'frames.config.json');
+    writeFileSync(path, JSON.stringify({ namePrefix: 'dashcam', framesRetentionDays: 2 }));
+    expect(loadStackConfig(path)).toMatchObject({ namePrefix: 'dashcam', framesRetentionDays: 2 });
+  });
+
+  it('says which file is broken', () => {
+    const path = join(directory, 'broken.json');
+    writeFileSync(path, '{ "namePrefix": ');
+    expect(() => loadStackConfig(path)).toThrow(`${path} is not valid JSON`);
+    writeFileSync(path, '[1]');
+    expect(() => loadStackConfig(path)).toThrow('must hold a JSON object of overrides');
+  });
+});
