@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The AWS event shapes in ../shared/fixtures/events, read fresh for every call. */
+/** The AWS event shapes in test/fixtures/events (documented examples), read fresh for every call. */
 export function fixture<T = Record<string, any>>(name: string): T {
-  const path = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'events', `${name}.json`);
+  const path = join(__dirname, '..', 'fixtures', 'events', `${name}.json`);
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
