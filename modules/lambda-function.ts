@@ -34,7 +34,6 @@ export interface LambdaFunctionProps {
 export class LambdaFunction extends Construct {
   readonly function: LambdaFunctionResource;
   readonly role: IamRole;
-  readonly bundleBytes: number;
 
   constructor(scope: Construct, id: string, props: LambdaFunctionProps) {
     super(scope, id);
@@ -70,7 +69,6 @@ export class LambdaFunction extends Construct {
     });
 
     const bundle = bundleFunction(props.entry, `${props.bundleDirectory}/${props.functionName}`);
-    this.bundleBytes = bundle.bytes;
     const asset = new TerraformAsset(this, 'bundle', { path: bundle.directory, type: AssetType.ARCHIVE });
 
     this.function = new LambdaFunctionResource(this, 'function', {
