@@ -53,6 +53,12 @@ const storedRecord = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/** The table already holds a record of this key: the claim fails and the read returns it. */
+const givenAlreadyClaimed = (overrides: Record<string, unknown> = {}) => {
+  dynamo.on(PutCommand).rejects(conditionFailed());
+  dynamo.on(GetCommand).resolves({ Item: storedRecord(overrides) });
+};
+
 beforeEach(() => {
   s3.reset();
   dynamo.reset();
@@ -153,8 +159,7 @@ describe('a new upload', () => {
 
 describe('redelivery and re-upload', () => {
   it('does nothing for a redelivered event whose job is recorded', async () => {
-    dynamo.on(PutCommand).rejects(conditionFailed());
-    dynamo.on(GetCommand).resolves({ Item: storedRecord({ MediaConvertJobId: 'job-1' }) });
+    givenAlreadyClaimed({ MediaConvertJobId: 'job-1' });
 
     const [outcome] = await handler(objectCreatedEvent());
 
@@ -164,8 +169,7 @@ describe('redelivery and re-upload', () => {
   });
 
   it('does nothing for a redelivery of a run that already failed', async () => {
-    dynamo.on(PutCommand).rejects(conditionFailed());
-    dynamo.on(GetCommand).resolves({ Item: storedRecord({ Status: 'FAILED' }) });
+    givenAlreadyClaimed({ Status: 'FAILED' });
     const [outcome] = await handler(objectCreatedEvent());
     expect(outcome.outcome).toBe('duplicate');
     expect(mediaConvert).not.toHaveReceivedCommand(CreateJobCommand);
@@ -183,8 +187,7 @@ describe('redelivery and re-upload', () => {
   });
 
   it('ignores a late event of an upload the key has since replaced', async () => {
-    dynamo.on(PutCommand).rejects(conditionFailed());
-    dynamo.on(GetCommand).resolves({ Item: storedRecord({ RunId: 'a-newer-run' }) });
+    givenAlreadyClaimed({ RunId: 'a-newer-run' });
     const [outcome] = await handler(objectCreatedEvent());
     expect(outcome.outcome).toBe('superseded');
     expect(mediaConvert).not.toHaveReceivedCommand(CreateJobCommand);
@@ -198,8 +201,7 @@ describe('redelivery and re-upload', () => {
   });
 
   it('after a crash between CreateJob and recording it, finds the job instead of creating another', async () => {
-    dynamo.on(PutCommand).rejects(conditionFailed());
-    dynamo.on(GetCommand).resolves({ Item: storedRecord() });
+    givenAlreadyClaimed();
     mediaConvert.on(ListJobsCommand).resolves({
       Jobs: [
         { Id: 'someone-elses', Role: 'r', Settings: {}, UserMetadata: { runId: 'other' }, CreatedAt: new Date() },
@@ -218,8 +220,7 @@ describe('redelivery and re-upload', () => {
   });
 
   it('after a crash before CreateJob, searches only back to the claim, then submits', async () => {
-    dynamo.on(PutCommand).rejects(conditionFailed());
-    dynamo.on(GetCommand).resolves({ Item: storedRecord({ CreatedAt: new Date().toISOString() }) });
+    givenAlreadyClaimed({ CreatedAt: new Date().toISOString() });
     const old = new Date(Date.now() - 60 * 60 * 1000);
     mediaConvert
       .on(ListJobsCommand)
