@@ -102,8 +102,9 @@ export async function submitVideo(
     return rejectBeforeSubmission(dependencies, run, error);
   }
 
-  const framesPrefix = `${storagePrefixForVideo(run.videoId)}/${run.runId}/frames/`;
-  const proxyPrefix = `${storagePrefixForVideo(run.videoId)}/${run.runId}/proxy/`;
+  const runPrefix = `${storagePrefixForVideo(run.videoId)}/${run.runId}`;
+  const framesPrefix = `${runPrefix}/frames/`;
+  const proxyPrefix = `${runPrefix}/proxy/`;
   const record: JobRecord = {
     ...sourceAttributes(run, dependencies.now()),
     SourceSize: size,

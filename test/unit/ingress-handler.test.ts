@@ -308,9 +308,8 @@ describe('bad input is recorded as FAILED with a stable code', () => {
   });
 
   it('a redelivered bad upload is not recorded twice', async () => {
-    dynamo.on(PutCommand).rejects(conditionFailed());
     const runId = runIdForUpload('ingress-bucket', '.mp4', SEQUENCER);
-    dynamo.on(GetCommand).resolves({ Item: storedRecord({ VideoId: '.mp4', RunId: runId, Status: 'FAILED' }) });
+    givenAlreadyClaimed({ VideoId: '.mp4', RunId: runId, Status: 'FAILED' });
     const [outcome] = await handler(objectCreatedEvent({ key: '.mp4' }));
     expect(outcome).toEqual({ outcome: 'duplicate', videoId: '.mp4', runId });
     expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
