@@ -4,6 +4,8 @@ const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
+  // The frame worker's processor, as tsconfig.json's `paths` and the bundler resolve it by default.
+  moduleNameMapper: { '^@frames/processor$': '<rootDir>/functions/frame-worker/default-processor.ts' },
 };
 
 module.exports = {

@@ -16,12 +16,30 @@ export const ENV = {
   defaultFps: 'DEFAULT_CAPTURE_FPS',
   defaultQuality: 'DEFAULT_CAPTURE_QUALITY',
   defaultMaxCaptures: 'DEFAULT_MAX_CAPTURES',
+  egressBucket: 'EGRESS_BUCKET_NAME',
+  frameQueueUrl: 'FRAME_QUEUE_URL',
+  /** Frames in one queue message (and one results object): see ProcessingSettings. */
+  framesPerMessage: 'FRAMES_PER_MESSAGE',
+  /** How long a fan-in may hold its lease: the worker's timeout, after which Lambda has killed it. */
+  fanInLeaseSeconds: 'FAN_IN_LEASE_SECONDS',
 } as const;
 
 /** The Lambda functions of the pipeline: folder under functions/ and suffix of the deployed name. */
 export const FUNCTIONS = {
   ingress: { entry: 'functions/ingress/handler.ts', nameSuffix: 'ingress' },
+  completion: { entry: 'functions/completion/handler.ts', nameSuffix: 'completion' },
+  frameWorker: { entry: 'functions/frame-worker/handler.ts', nameSuffix: 'frame-worker' },
+  deadLetters: { entry: 'functions/frame-dead-letters/handler.ts', nameSuffix: 'frame-dead-letters' },
 } as const;
+
+/**
+ * The module specifier the frame worker imports its processor from. The bundler points it at the
+ * file named by the stack configuration's `processing.processor` (default: the sharp analysis).
+ */
+export const PROCESSOR_MODULE = '@frames/processor';
+
+/** The MediaConvert job states the completion function acts on. */
+export const HANDLED_JOB_STATES = ['STATUS_UPDATE', 'COMPLETE', 'ERROR', 'CANCELED'] as const;
 
 /**
  * S3 user metadata an uploader sets to override the stack's capture defaults for one video,
@@ -55,4 +73,47 @@ export function videoUploadedPattern(bucketName: string, suffixes: readonly stri
       object: { key: suffixes.map((suffix) => ({ suffix: { 'equals-ignore-case': suffix } })) },
     },
   };
+}
+
+/**
+ * The EventBridge pattern for "one of this stack's MediaConvert jobs changed state". Other jobs in
+ * the account are filtered out by the pipeline marker the ingress function puts in UserMetadata.
+ * `detail-type` is required: a MediaConvert rule without it is a known way to never fire.
+ */
+export function jobStateChangedPattern(pipelineName: string) {
+  return {
+    source: ['aws.mediaconvert'],
+    'detail-type': ['MediaConvert Job State Change'],
+    detail: {
+      status: [...HANDLED_JOB_STATES],
+      userMetadata: { [JOB_USER_METADATA.pipeline]: [pipelineName] },
+    },
+  };
+}
+
+/** The knobs of the frame queue and its worker (stack configuration `processing`). */
+export interface QueueSettingsInput {
+  readonly messagesPerInvocation: number;
+  readonly maxReceiveCount: number;
+  readonly maxConcurrency: number;
+  readonly workerTimeoutSeconds: number;
+}
+
+/** SQS's maximum retention: the time anyone has to look at a dead-lettered batch. */
+const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
+
+/**
+ * The frame queue's settings, derived in one place for the stack and for local mode's poller.
+ * The visibility timeout is six times the worker's timeout, as AWS advises for Lambda event source
+ * mappings, so a message is never redelivered while a worker may still be processing it.
+ */
+export function frameQueueSettings(input: QueueSettingsInput) {
+  return {
+    batchSize: input.messagesPerInvocation,
+    maxReceiveCount: input.maxReceiveCount,
+    maximumConcurrency: input.maxConcurrency,
+    visibilityTimeoutSeconds: 6 * input.workerTimeoutSeconds,
+    messageRetentionSeconds: FOURTEEN_DAYS,
+    reportBatchItemFailures: true,
+  } as const;
 }

@@ -29,6 +29,14 @@ export const ERROR_CODE = {
   sourceNotFound: 'SOURCE_NOT_FOUND',
   /** MediaConvert refused the job (BadRequest): the settings or the input are not acceptable. */
   mediaConvertRejected: 'MEDIACONVERT_REJECTED',
+  /** MediaConvert failed the job (ERROR event); `ServiceCode` holds its numeric error code. */
+  mediaConvertError: 'MEDIACONVERT_ERROR',
+  /** The MediaConvert job was canceled (by a person, or by the service) before it finished. */
+  mediaConvertCanceled: 'MEDIACONVERT_CANCELED',
+  /** The frames in S3 do not match the count MediaConvert reported: the run's frames can't be trusted. */
+  frameCountMismatch: 'FRAME_COUNT_MISMATCH',
+  /** Every frame was processed or counted as failed, but the results could not be written. */
+  fanInFailed: 'FAN_IN_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODE)[keyof typeof ERROR_CODE];
@@ -36,9 +44,11 @@ export type ErrorCode = (typeof ERROR_CODE)[keyof typeof ERROR_CODE];
 export interface JobError {
   readonly Code: string;
   readonly Message: string;
+  /** The upstream service's own error code, when there is one (MediaConvert's are numbers). */
+  readonly ServiceCode?: number | string;
 }
 
-/** The attributes the ingress function writes. Later stages add progress and results. */
+/** The attributes of one video's record: the ingress function writes the first ones, later stages the rest. */
 export interface JobRecord {
   readonly VideoId: string;
   readonly RunId: string;
@@ -50,6 +60,8 @@ export interface JobRecord {
   /** S3's event sequencer, right-padded so later uploads of the key compare greater. */
   readonly SourceSequencer: string;
   readonly SourceVersionId?: string;
+  /** Prefix of everything this run stores, in the frames and the egress bucket (pipeline/run-layout.ts). */
+  readonly RunPrefix?: string;
   /** Prefix under the frames bucket that holds this run's JPEGs (and nothing else). */
   readonly FramesPrefix?: string;
   readonly ProxyPrefix?: string;
@@ -61,8 +73,34 @@ export interface JobRecord {
   readonly Error?: JobError;
   /** Set while a submission is being retried after an unexpected failure; cleared on success. */
   readonly LastSubmitError?: JobError;
+  /** 0..100 from MediaConvert's STATUS_UPDATE events; only moves forward. */
+  readonly ExtractPercent?: number;
+  /** Frames MediaConvert captured (verified against a listing of FramesPrefix). */
+  readonly TotalFrames?: number;
+  readonly FrameWidth?: number;
+  readonly FrameHeight?: number;
+  readonly DurationMs?: number;
+  /** Frames per queue message for this run; batch b holds frames [b * FramesPerBatch, ...). */
+  readonly FramesPerBatch?: number;
+  readonly BatchCount?: number;
+  /** Frames whose processor output is in the results. */
+  readonly ProcessedFrames?: number;
+  /** Frames that could not be processed; each is named, with its error, in the results. */
+  readonly FailedFrames?: number;
+  /** Batch numbers already counted: what makes redelivered batches count once. */
+  readonly DoneBatches?: ReadonlySet<number>;
+  /** Set when every batch message has been sent; until then a repeated COMPLETE resends them. */
+  readonly FannedOutAt?: string;
+  /** The fan-in's lease: another fan-in may start only after this time (ISO). */
+  readonly FanInLeaseUntil?: string;
+  readonly FanInStartedAt?: string;
+  readonly ResultsBucket?: string;
+  readonly ResultsKey?: string;
+  readonly SummaryKey?: string;
   readonly CreatedAt: string;
   readonly UpdatedAt: string;
   readonly SubmittedAt?: string;
+  /** When MediaConvert finished and the frames were counted. */
+  readonly ExtractedAt?: string;
   readonly CompletedAt?: string;
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import {
   type CaptureSettings,
@@ -27,6 +28,31 @@ export interface StackConfig {
   readonly logRetentionDays: number;
   /** Tags applied to every resource. */
   readonly tags: Readonly<Record<string, string>>;
+  readonly processing: ProcessingSettings;
+}
+
+/** How frames are fanned out to workers and processed. */
+export interface ProcessingSettings {
+  /**
+   * The processor module (repository-relative or absolute path) the frame worker is built with.
+   * It must export `processFrame` (functions/frame-worker/frame-processor.ts has the contract).
+   */
+  readonly processor: string;
+  /**
+   * Frames in one queue message, one results object and one progress write. 100 keeps a
+   * 65,000-frame video to 650 messages (65 SendMessageBatch calls) while a batch still runs in
+   * seconds; at least 25 so that 1,000,000 frames stay within the job record's 400 KB.
+   */
+  readonly framesPerMessage: number;
+  /** Queue messages per worker invocation (the event source mapping's batch size). */
+  readonly messagesPerInvocation: number;
+  /** Most worker invocations at once (the event source mapping's maximum concurrency). */
+  readonly maxConcurrency: number;
+  /** Deliveries of a batch before it goes to the dead-letter queue and its frames count as failed. */
+  readonly maxReceiveCount: number;
+  /** The worker's timeout; it includes the fan-in, which the last batch of a run performs. */
+  readonly workerTimeoutSeconds: number;
+  readonly workerMemoryMb: number;
 }
 
 export const DEFAULT_STACK_CONFIG: StackConfig = {
@@ -36,7 +62,23 @@ export const DEFAULT_STACK_CONFIG: StackConfig = {
   videoSuffixes: ['.mp4', '.mov', '.m4v', '.mkv', '.mts', '.ts', '.mxf', '.avi', '.webm'],
   logRetentionDays: 30,
   tags: {},
+  processing: {
+    processor: 'functions/frame-worker/default-processor.ts',
+    framesPerMessage: 100,
+    messagesPerInvocation: 1,
+    maxConcurrency: 50,
+    maxReceiveCount: 3,
+    workerTimeoutSeconds: 180,
+    workerMemoryMb: 1536,
+  },
 };
+
+const REPOSITORY_ROOT = resolve(__dirname, '..');
+
+/** Where a configured processor path points: relative paths are relative to the repository. */
+export function resolveProcessorPath(path: string): string {
+  return isAbsolute(path) ? path : resolve(REPOSITORY_ROOT, path);
+}
 
 /** The values CloudWatch Logs accepts for a log group's retention. */
 const LOG_RETENTION_DAYS = [
@@ -87,6 +129,23 @@ const stackConfigSchema = z
         message: `must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(', ')}`,
       }),
     tags: z.record(z.string(), z.string()),
+    processing: z
+      .object({
+        processor: z
+          .string()
+          .refine((path) => existsSync(resolveProcessorPath(path)), {
+            message: 'no such file (relative paths are relative to the repository root)',
+          }),
+        framesPerMessage: z.number().int().min(25).max(1000),
+        messagesPerInvocation: z.number().int().min(1).max(10),
+        // The event source mapping's maximum concurrency accepts 2..1000.
+        maxConcurrency: z.number().int().min(2).max(1000),
+        maxReceiveCount: z.number().int().min(1).max(20),
+        // Six times this is the queue's visibility timeout, which SQS caps at 12 hours.
+        workerTimeoutSeconds: z.number().int().min(30).max(900),
+        workerMemoryMb: z.number().int().min(512).max(10240),
+      })
+      .strict(),
   })
   .strict();
 
@@ -94,9 +153,10 @@ export class InvalidStackConfigError extends Error {
   override readonly name = 'InvalidStackConfigError';
 }
 
-/** Overrides as a person writes them in frames.config.json: any field, capture fields one by one. */
-export type StackConfigOverrides = Partial<Omit<StackConfig, 'capture'>> & {
+/** Overrides as a person writes them in frames.config.json: any field; capture and processing fields one by one. */
+export type StackConfigOverrides = Partial<Omit<StackConfig, 'capture' | 'processing'>> & {
   readonly capture?: Partial<CaptureSettings>;
+  readonly processing?: Partial<ProcessingSettings>;
 };
 
 /** Merges overrides onto the defaults and checks the result; throws naming every bad field. */
@@ -105,6 +165,7 @@ export function resolveStackConfig(overrides: StackConfigOverrides = {}): StackC
     ...DEFAULT_STACK_CONFIG,
     ...overrides,
     capture: { ...DEFAULT_STACK_CONFIG.capture, ...overrides.capture },
+    processing: { ...DEFAULT_STACK_CONFIG.processing, ...overrides.processing },
   };
   const result = stackConfigSchema.safeParse(merged);
   if (!result.success) {

@@ -7,6 +7,7 @@ import type { ObjectStore } from '../shared/object-store';
 import type { CaptureSettings } from '../../pipeline/capture-settings';
 import { JOB_USER_METADATA } from '../../pipeline/definition';
 import { type JobError, type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
+import { FRAME_BASE_NAME, PROXY_BASE_NAME, runLayout } from '../../pipeline/run-layout';
 import { resolveCaptureSettings } from './capture-overrides';
 import type { UploadedObject } from './uploaded-objects';
 import {
@@ -102,13 +103,13 @@ export async function submitVideo(
     return rejectBeforeSubmission(dependencies, run, error);
   }
 
-  const runPrefix = `${storagePrefixForVideo(run.videoId)}/${run.runId}`;
-  const framesPrefix = `${runPrefix}/frames/`;
-  const proxyPrefix = `${runPrefix}/proxy/`;
+  const layout = runLayout(`${storagePrefixForVideo(run.videoId)}/${run.runId}`);
+  const { framesPrefix, proxyPrefix } = layout;
   const record: JobRecord = {
     ...sourceAttributes(run, dependencies.now()),
     SourceSize: size,
     Status: JOB_STATUS.submitted,
+    RunPrefix: layout.runPrefix,
     FramesPrefix: framesPrefix,
     ProxyPrefix: proxyPrefix,
     FpsNumerator: capture.fps.numerator,
@@ -224,8 +225,8 @@ export function frameCaptureSettings(
   // `proxy.mp4` whatever the input was called.
   const rendered = renderTemplate(frameCaptureTemplate, {
     inputUri: `s3://${run.object.bucket}/${run.key}`,
-    framesDestination: `s3://${framesBucket}/${framesPrefix}frame`,
-    proxyDestination: `s3://${framesBucket}/${proxyPrefix}proxy`,
+    framesDestination: `s3://${framesBucket}/${framesPrefix}${FRAME_BASE_NAME}`,
+    proxyDestination: `s3://${framesBucket}/${proxyPrefix}${PROXY_BASE_NAME}`,
     fpsNumerator: capture.fps.numerator,
     fpsDenominator: capture.fps.denominator,
     maxCaptures: capture.maxCaptures,

@@ -45,3 +45,8 @@ export function httpStatusOf(error: unknown): number | undefined {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** DynamoDB refused a conditional write: the item is not in the state the write expected. */
+export function isConditionFailure(error: unknown): boolean {
+  return errorName(error) === 'ConditionalCheckFailedException';
+}

@@ -1,5 +1,5 @@
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { errorName } from './errors';
+import { isConditionFailure } from './errors';
 import { type JobError, type JobRecord, JOB_STATUS } from '../../pipeline/job-record';
 
 export type ClaimResult =
@@ -27,8 +27,6 @@ export interface JobStore {
   recordSubmitRetry(videoId: string, runId: string, error: JobError, at: string): Promise<void>;
   get(videoId: string): Promise<JobRecord | undefined>;
 }
-
-const isConditionFailure = (error: unknown) => errorName(error) === 'ConditionalCheckFailedException';
 
 export class DynamoJobStore implements JobStore {
   constructor(

@@ -1,0 +1,57 @@
+import type { FrameRate } from '../../pipeline/capture-settings';
+import { type FrameBatchMessage, FRAME_MESSAGE_VERSION, MAX_FRAME_MESSAGE_BYTES } from '../../pipeline/frame-message';
+import { frameKey, frameTimestampMs } from '../../pipeline/run-layout';
+
+export interface FanOutPlan {
+  readonly videoId: string;
+  readonly runId: string;
+  readonly bucket: string;
+  readonly framesPrefix: string;
+  readonly totalFrames: number;
+  readonly framesPerBatch: number;
+  readonly fps: FrameRate;
+}
+
+export function batchCountOf(totalFrames: number, framesPerBatch: number): number {
+  return Math.ceil(totalFrames / framesPerBatch);
+}
+
+/**
+ * The frame queue's messages for a run, made one at a time as they are sent: batch b holds frames
+ * [b * framesPerBatch, (b + 1) * framesPerBatch). Keys are MediaConvert's names, so nothing from
+ * the listing has to be kept.
+ */
+export function* frameBatchMessages(plan: FanOutPlan): Generator<FrameBatchMessage> {
+  const batches = batchCountOf(plan.totalFrames, plan.framesPerBatch);
+  for (let batch = 0; batch < batches; batch += 1) {
+    const first = batch * plan.framesPerBatch;
+    const last = Math.min(first + plan.framesPerBatch, plan.totalFrames);
+    const frames = [];
+    for (let index = first; index < last; index += 1) {
+      frames.push({ key: frameKey(plan.framesPrefix, index), index, timestampMs: frameTimestampMs(index, plan.fps) });
+    }
+    const message: FrameBatchMessage = {
+      version: FRAME_MESSAGE_VERSION,
+      videoId: plan.videoId,
+      runId: plan.runId,
+      bucket: plan.bucket,
+      batch,
+      frames,
+    };
+    assertFits(message);
+    yield message;
+  }
+}
+
+/**
+ * Keys are bounded (a storage prefix of at most 93 characters), so 1,000 frames fit in 256 KiB;
+ * this check makes a future change that breaks that fail loudly instead of being refused by SQS.
+ */
+function assertFits(message: FrameBatchMessage): void {
+  const bytes = Buffer.byteLength(JSON.stringify(message));
+  if (bytes > MAX_FRAME_MESSAGE_BYTES) {
+    throw new RangeError(
+      `Frame batch ${message.batch} of ${message.videoId} is ${bytes} bytes, over the ${MAX_FRAME_MESSAGE_BYTES}-byte message limit; lower processing.framesPerMessage.`,
+    );
+  }
+}

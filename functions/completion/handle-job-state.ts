@@ -1,0 +1,170 @@
+import { type FanInDependencies, fanIn } from '../shared/fan-in';
+import type { FrameQueue } from '../shared/frame-queue';
+import type { FrameStore } from '../shared/frame-store';
+import type { RunRef, RunStore } from '../shared/run-store';
+import { type JobError, type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
+import { frameIndexOf } from '../../pipeline/run-layout';
+import { batchCountOf, frameBatchMessages } from './frame-batches';
+import type { CompletedOutput, JobStateChange } from './job-state-events';
+
+export interface CompletionSettings {
+  readonly framesBucket: string;
+  readonly egressBucket: string;
+  readonly framesPerMessage: number;
+  readonly fanInLeaseMs: number;
+}
+
+export interface CompletionDependencies extends FanInDependencies {
+  readonly runs: RunStore;
+  readonly frames: FrameStore;
+  readonly queue: FrameQueue;
+  readonly settings: CompletionSettings;
+}
+
+export type CompletionOutcome = {
+  readonly videoId: string;
+  readonly runId: string;
+  readonly jobId: string;
+  readonly status: JobStateChange['status'];
+  /**
+   * recorded: the job record moved; fanned-out: frames counted and every batch sent;
+   * completed: a video with no frames finished at once; failed: recorded as FAILED;
+   * ignored: an old run's event, a duplicate, or progress that is not ahead.
+   */
+  readonly outcome: 'recorded' | 'fanned-out' | 'completed' | 'failed' | 'ignored';
+  readonly totalFrames?: number;
+  readonly messages?: number;
+};
+
+/**
+ * One MediaConvert job state change. Every write is conditional on the event's run being the
+ * video's current run and on the status moving forward, so duplicate, late and out-of-order
+ * events are no-ops.
+ */
+export async function handleJobStateChange(
+  dependencies: CompletionDependencies,
+  change: JobStateChange,
+): Promise<CompletionOutcome> {
+  const run: RunRef = { videoId: change.videoId, runId: change.runId };
+  const base = { videoId: change.videoId, runId: change.runId, jobId: change.jobId, status: change.status };
+  const at = dependencies.now().toISOString();
+  const { runs } = dependencies;
+
+  switch (change.status) {
+    case 'STATUS_UPDATE': {
+      const moved = await runs.recordExtractProgress(run, change.jobId, change.percentComplete, at);
+      return { ...base, outcome: moved ? 'recorded' : 'ignored' };
+    }
+    case 'ERROR':
+    case 'CANCELED': {
+      const failed = await runs.failExtraction(run, change.jobId, mediaConvertFailure(change), at);
+      return { ...base, outcome: failed ? 'failed' : 'ignored' };
+    }
+    case 'COMPLETE':
+      return completeExtraction(dependencies, run, change, base);
+  }
+}
+
+function mediaConvertFailure(change: Extract<JobStateChange, { status: 'ERROR' | 'CANCELED' }>): JobError {
+  if (change.status === 'CANCELED') {
+    return {
+      Code: ERROR_CODE.mediaConvertCanceled,
+      Message: `MediaConvert job ${change.jobId} was canceled before it finished. Upload the video again to start a new run.`,
+    };
+  }
+  return {
+    Code: ERROR_CODE.mediaConvertError,
+    Message: `MediaConvert job ${change.jobId} failed with error ${change.errorCode ?? '(no code)'}: ${change.errorMessage}`,
+    ...(change.errorCode !== undefined ? { ServiceCode: change.errorCode } : {}),
+  };
+}
+
+async function completeExtraction(
+  dependencies: CompletionDependencies,
+  run: RunRef,
+  change: Extract<JobStateChange, { status: 'COMPLETE' }>,
+  base: Pick<CompletionOutcome, 'videoId' | 'runId' | 'jobId' | 'status'>,
+): Promise<CompletionOutcome> {
+  const { runs, settings } = dependencies;
+  const record = await runs.get(run.videoId);
+  if (!awaitsFrameCount(record, change) || !record.FramesPrefix) return { ...base, outcome: 'ignored' };
+
+  // MediaConvert lists only the last capture; its 0-based index + 1 is the count (0: no capture).
+  const framesOutput = change.outputs.find((output) => output.paths.some(isFrameOf(settings.framesBucket, record.FramesPrefix!)));
+  const lastPath = framesOutput?.paths.find(isFrameOf(settings.framesBucket, record.FramesPrefix));
+  const reported = lastPath === undefined ? 0 : frameIndexOf(lastPath)! + 1;
+
+  const listing = await dependencies.frames.listFrames(settings.framesBucket, record.FramesPrefix);
+  if (listing.count !== reported || listing.firstGap !== undefined) {
+    const failure: JobError = {
+      Code: ERROR_CODE.frameCountMismatch,
+      Message:
+        `MediaConvert reported ${reported} frame(s)${lastPath ? ` (last: ${lastPath})` : ''} but ` +
+        `s3://${settings.framesBucket}/${record.FramesPrefix} holds ${listing.count}` +
+        `${listing.firstGap !== undefined ? `, first missing or extra index ${listing.firstGap}` : ''}. ` +
+        'The frames of this run cannot be trusted; upload the video again to start a new run.',
+    };
+    const failed = await runs.failExtraction(run, change.jobId, failure, dependencies.now().toISOString());
+    return { ...base, outcome: failed ? 'failed' : 'ignored', totalFrames: listing.count };
+  }
+
+  const totalFrames = reported;
+  const framesPerBatch = record.FramesPerBatch ?? settings.framesPerMessage;
+  const measured = framesOutput ?? longestOutput(change.outputs);
+  const started = await runs.startProcessing(
+    run,
+    change.jobId,
+    {
+      totalFrames,
+      framesPerBatch,
+      batchCount: batchCountOf(totalFrames, framesPerBatch),
+      frameWidth: measured?.widthPx,
+      frameHeight: measured?.heightPx,
+      durationMs: measured?.durationMs,
+    },
+    dependencies.now().toISOString(),
+  );
+  if (!started) return { ...base, outcome: 'ignored' };
+
+  if (totalFrames === 0) {
+    // Nothing to fan out: the (empty) results are written at once and the run is COMPLETE.
+    await fanIn(dependencies, run);
+    return { ...base, outcome: 'completed', totalFrames };
+  }
+
+  const sent = await dependencies.queue.sendAll(
+    frameBatchMessages({
+      videoId: run.videoId,
+      runId: run.runId,
+      bucket: settings.framesBucket,
+      framesPrefix: record.FramesPrefix,
+      totalFrames,
+      framesPerBatch,
+      fps: { numerator: record.FpsNumerator ?? 1, denominator: record.FpsDenominator ?? 1 },
+    }),
+  );
+  await runs.recordFannedOut(run, dependencies.now().toISOString());
+  return { ...base, outcome: 'fanned-out', totalFrames, messages: sent.messages };
+}
+
+/**
+ * The record is this run's and still waiting for its frames to be counted: SUBMITTED or
+ * EXTRACTING, or PROCESSING with a fan-out that did not finish (a crash; the redelivered COMPLETE
+ * sends every batch again, and the workers count each batch once).
+ */
+function awaitsFrameCount(record: JobRecord | undefined, change: JobStateChange): record is JobRecord {
+  if (!record || record.RunId !== change.runId) return false;
+  if (record.MediaConvertJobId && record.MediaConvertJobId !== change.jobId) return false;
+  return (
+    record.Status === JOB_STATUS.submitted ||
+    record.Status === JOB_STATUS.extracting ||
+    (record.Status === JOB_STATUS.processing && !record.FannedOutAt)
+  );
+}
+
+const isFrameOf = (bucket: string, framesPrefix: string) => (path: string) =>
+  path.startsWith(`s3://${bucket}/${framesPrefix}`) && frameIndexOf(path) !== undefined;
+
+function longestOutput(outputs: readonly CompletedOutput[]): CompletedOutput | undefined {
+  return [...outputs].sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0))[0];
+}

@@ -1,0 +1,43 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { FanInDependencies } from '../shared/fan-in';
+import { UnreadableMessageError, parseFrameBatchMessage } from '../shared/frame-message-schema';
+import { logger } from '../shared/logger';
+import { S3ResultsStore } from '../shared/results-store';
+import { DynamoRunStore } from '../shared/run-store';
+import { loadWorkerConfig } from '../shared/worker-config';
+import { recordDeadLetter } from './record-dead-letter';
+
+const config = loadWorkerConfig();
+
+const dependencies: FanInDependencies = {
+  runs: new DynamoRunStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
+  results: new S3ResultsStore(new S3Client({})),
+  settings: config,
+  now: () => new Date(),
+};
+
+const batchProcessor = new BatchProcessor(EventType.SQS);
+
+async function handleRecord(record: SQSRecord): Promise<void> {
+  let message;
+  try {
+    message = parseFrameBatchMessage(record.body);
+  } catch (error) {
+    if (!(error instanceof UnreadableMessageError)) throw error;
+    // Not ours to count (an unknown contract version, a foreign producer): leave it in the
+    // dead-letter queue, where a person can read it, rather than delete it.
+    logger.error('unreadable message left in the dead-letter queue', { messageId: record.messageId, reason: error.message });
+    throw error;
+  }
+  const outcome = await recordDeadLetter(dependencies, message);
+  logger.warn('dead-lettered frame batch counted', { ...outcome, messageId: record.messageId });
+}
+
+/** Frame dead letters: counts the frames of batches the worker could not process as failed. */
+export function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  return processPartialResponse(event, handleRecord, batchProcessor, { context, processInParallel: false });
+}

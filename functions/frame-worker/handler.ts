@@ -1,0 +1,44 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+// Resolved at build time to the processor the stack configuration names (default-processor.ts).
+import { processFrame } from '@frames/processor';
+import { parseFrameBatchMessage } from '../shared/frame-message-schema';
+import { S3FrameStore } from '../shared/frame-store';
+import { logger } from '../shared/logger';
+import { S3ResultsStore } from '../shared/results-store';
+import { DynamoRunStore } from '../shared/run-store';
+import { loadWorkerConfig } from '../shared/worker-config';
+import { type WorkerDependencies, processFrameBatch } from './process-batch';
+
+const config = loadWorkerConfig();
+const s3 = new S3Client({});
+
+const dependencies: WorkerDependencies = {
+  runs: new DynamoRunStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
+  frames: new S3FrameStore(s3),
+  results: new S3ResultsStore(s3),
+  processFrame,
+  settings: config,
+  now: () => new Date(),
+};
+
+const batchProcessor = new BatchProcessor(EventType.SQS);
+
+/** One message: a batch of frames. Throwing reports just this message as failed (redelivered). */
+async function handleRecord(record: SQSRecord): Promise<void> {
+  const outcome = await processFrameBatch(dependencies, parseFrameBatchMessage(record.body));
+  logger.info('frame batch handled', { ...outcome, messageId: record.messageId });
+}
+
+/**
+ * Frame worker: SQS batches of frame-batch messages in, partial batch failures out
+ * (the event source mapping has ReportBatchItemFailures), so one bad message never makes its
+ * neighbours run again.
+ */
+export function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  // One message at a time: each already processes several frames at once.
+  return processPartialResponse(event, handleRecord, batchProcessor, { context, processInParallel: false });
+}

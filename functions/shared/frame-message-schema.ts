@@ -1,0 +1,43 @@
+import * as z from 'zod/mini';
+import { type FrameBatchMessage, FRAME_MESSAGE_VERSION } from '../../pipeline/frame-message';
+
+const frameReference = z.object({
+  key: z.string().check(z.minLength(1)),
+  index: z.int().check(z.nonnegative()),
+  timestampMs: z.number().check(z.nonnegative()),
+});
+
+const frameBatchMessage = z.object({
+  version: z.literal(FRAME_MESSAGE_VERSION),
+  videoId: z.string().check(z.minLength(1)),
+  runId: z.string().check(z.minLength(1)),
+  bucket: z.string().check(z.minLength(1)),
+  batch: z.int().check(z.nonnegative()),
+  frames: z.array(frameReference).check(z.minLength(1)),
+});
+
+/** A queue message that is not a frame batch this code understands (bad JSON, shape or version). */
+export class UnreadableMessageError extends Error {
+  override readonly name = 'UnreadableMessageError';
+}
+
+/** Parses a frame queue message body at the handler boundary. */
+export function parseFrameBatchMessage(body: string): FrameBatchMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new UnreadableMessageError(`The message body is not JSON: ${body.slice(0, 120)}`);
+  }
+  const version = (json as { version?: unknown } | null)?.version;
+  if (version !== FRAME_MESSAGE_VERSION) {
+    throw new UnreadableMessageError(
+      `Frame message version ${JSON.stringify(version)} is not supported (this worker reads version ${FRAME_MESSAGE_VERSION}).`,
+    );
+  }
+  const parsed = frameBatchMessage.safeParse(json);
+  if (!parsed.success) {
+    throw new UnreadableMessageError(`Not a frame batch message: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}
