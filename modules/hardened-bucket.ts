@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification';
 import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
@@ -12,6 +13,8 @@ export interface HardenedBucketProps {
   readonly namePrefix: string;
   /** Objects expire this many days after creation; unset keeps them. */
   readonly expireAfterDays?: number;
+  /** Sends every event of the bucket to EventBridge, where rules pick what they need. */
+  readonly sendEventsToEventBridge?: boolean;
 }
 
 /** Days after which S3 discards the parts of an abandoned multipart upload. */
@@ -76,5 +79,8 @@ export class HardenedBucket extends Construct {
             ]),
       ],
     });
+    if (props.sendEventsToEventBridge) {
+      new S3BucketNotification(this, 'to-eventbridge', { bucket, eventbridge: true });
+    }
   }
 }

@@ -2,9 +2,9 @@ import { Construct } from 'constructs';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction as LambdaFunctionResource } from '@cdktf/provider-aws/lib/lambda-function';
 import { bundleFunction } from '../pipeline/bundle';
+import { IamRolePolicy as IamRolePolicyResource } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { type PolicyStatement, policyDocument } from './policy-document';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';
@@ -24,6 +24,8 @@ export interface LambdaFunctionProps {
   readonly logRetentionDays: number;
   /** arm64 (Graviton) costs less per GB-second; x86_64 for native modules built only for it. */
   readonly architecture?: 'arm64' | 'x86_64';
+  /** For the frame worker: the processor module it is built with. */
+  readonly processor?: string;
 }
 
 /**
@@ -34,6 +36,8 @@ export interface LambdaFunctionProps {
 export class LambdaFunction extends Construct {
   readonly function: LambdaFunctionResource;
   readonly role: IamRole;
+  /** The role's inline policy: anything Lambda validates against the role (a mapping) depends on it. */
+  readonly policy: IamRolePolicyResource;
 
   constructor(scope: Construct, id: string, props: LambdaFunctionProps) {
     super(scope, id);
@@ -54,7 +58,7 @@ export class LambdaFunction extends Construct {
         },
       ]),
     });
-    const policy = new IamRolePolicy(this, 'policy', {
+    const policy = (this.policy = new IamRolePolicyResource(this, 'policy', {
       name: 'least-privilege',
       role: this.role.id,
       policy: policyDocument([
@@ -66,9 +70,14 @@ export class LambdaFunction extends Construct {
         },
         ...props.statements,
       ]),
-    });
+    }));
 
-    const bundle = bundleFunction(props.entry, `${props.bundleDirectory}/${props.functionName}`);
+    const architecture = props.architecture ?? 'arm64';
+    const bundle = bundleFunction(props.entry, `${props.bundleDirectory}/${props.functionName}`, {
+      processor: props.processor,
+      // Native modules (sharp) ship built for the function's architecture, whatever machine synthesizes.
+      nativeTarget: { os: 'linux', cpu: architecture === 'arm64' ? 'arm64' : 'x64', libc: 'glibc' },
+    });
     const asset = new TerraformAsset(this, 'bundle', { path: bundle.directory, type: AssetType.ARCHIVE });
 
     this.function = new LambdaFunctionResource(this, 'function', {
@@ -76,7 +85,7 @@ export class LambdaFunction extends Construct {
       description: props.description,
       role: this.role.arn,
       runtime: LAMBDA_RUNTIME,
-      architectures: [props.architecture ?? 'arm64'],
+      architectures: [architecture],
       handler: 'index.handler',
       filename: asset.path,
       sourceCodeHash: asset.assetHash,

@@ -1,15 +1,43 @@
 import { buildSync } from 'esbuild';
-import { mkdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PROCESSOR_MODULE } from './definition';
 
 /** Repository root: bundles are resolved from here whatever the caller's working directory. */
 export const PROJECT_ROOT = resolve(__dirname, '..');
 
-export interface FunctionBundle {
-  /** Directory holding `index.js`: what is archived and deployed, and what local mode runs. */
-  readonly directory: string;
-  readonly bytes: number;
+/** Packages with native binaries: left out of the bundle and shipped beside it, built for the target. */
+export const NATIVE_PACKAGES = ['sharp'] as const;
+
+/** The platform native binaries are installed for: Lambda's (Amazon Linux, glibc) for deployment. */
+export interface NativeTarget {
+  readonly os: 'linux';
+  readonly cpu: 'arm64' | 'x64';
+  readonly libc: 'glibc';
 }
+
+export interface BundleOptions {
+  /** The file the frame worker's `@frames/processor` import resolves to. */
+  readonly processor?: string;
+  /**
+   * Where native packages the bundle imports must run. A Lambda target installs that platform's
+   * binaries next to index.js (from the npm registry, cached under .build/native); 'host' ships
+   * none and resolves the repository's own node_modules, for bundles run on this machine.
+   */
+  readonly nativeTarget?: NativeTarget | 'host';
+}
+
+export interface FunctionBundle {
+  /** Directory holding `index.js` (and node_modules/ for natives): what is archived and deployed. */
+  readonly directory: string;
+  /** Size of index.js. */
+  readonly bytes: number;
+  /** Native packages shipped beside index.js. */
+  readonly natives: readonly string[];
+}
+
+export const LAMBDA_ARM64: NativeTarget = { os: 'linux', cpu: 'arm64', libc: 'glibc' };
 
 /**
  * Bundles one function with esbuild the way it is deployed. The options are FIELD-NOTES' measured
@@ -19,13 +47,19 @@ export interface FunctionBundle {
  * The SDK's default credential chain is swapped for the Lambda-shaped one in
  * functions/shared/lambda-credentials.ts (why: see that file).
  */
-export function bundleFunction(entry: string, outputDirectory: string): FunctionBundle {
+export function bundleFunction(entry: string, outputDirectory: string, options: BundleOptions = {}): FunctionBundle {
   const directory = resolve(PROJECT_ROOT, outputDirectory);
+  // A fresh directory each time: a stale file would change the deployed archive's hash.
+  rmSync(directory, { recursive: true, force: true });
   mkdirSync(directory, { recursive: true });
   const outfile = join(directory, 'index.js');
-  buildSync({
+  const result = buildSync({
     absWorkingDir: PROJECT_ROOT,
-    alias: { '@aws-sdk/credential-provider-node': './functions/shared/lambda-credentials.ts' },
+    alias: {
+      '@aws-sdk/credential-provider-node': './functions/shared/lambda-credentials.ts',
+      [PROCESSOR_MODULE]: resolve(PROJECT_ROOT, options.processor ?? 'functions/frame-worker/default-processor.ts'),
+    },
+    external: [...NATIVE_PACKAGES],
     entryPoints: [resolve(PROJECT_ROOT, entry)],
     outfile,
     bundle: true,
@@ -36,6 +70,47 @@ export function bundleFunction(entry: string, outputDirectory: string): Function
     mainFields: ['module', 'main'],
     legalComments: 'none',
     logLevel: 'error',
+    metafile: true,
   });
-  return { directory, bytes: statSync(outfile).size };
+  const imported = new Set(
+    Object.values(result.metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external).map((i) => i.path)),
+  );
+  const natives = NATIVE_PACKAGES.filter((name) => imported.has(name));
+  const target = options.nativeTarget ?? LAMBDA_ARM64;
+  if (natives.length > 0 && target !== 'host') {
+    cpSync(join(nativeModules(natives, target), 'node_modules'), join(directory, 'node_modules'), { recursive: true });
+  }
+  return { directory, bytes: statSync(outfile).size, natives: target === 'host' ? [] : natives };
+}
+
+/**
+ * Installs the packages, at the versions the repository pins, for another platform: npm's
+ * --os/--cpu/--libc pick that platform's optional binary packages (sharp's @img/sharp-linux-arm64
+ * and its libvips). They cannot be ordinary dependencies: npm refuses a package whose platform is
+ * not the machine's. Cached per target and version, so it reaches the registry once.
+ */
+function nativeModules(packages: readonly string[], target: NativeTarget): string {
+  const specs = packages.map((name) => `${name}@${installedVersion(name)}`);
+  const directory = join(PROJECT_ROOT, '.build', 'native', `${target.os}-${target.cpu}-${target.libc}`, specs.join('+').replace(/[^A-Za-z0-9.@+-]/g, '_'));
+  const complete = join(directory, '.complete');
+  if (existsSync(complete)) return directory;
+  rmSync(directory, { recursive: true, force: true });
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(join(directory, 'package.json'), '{ "private": true }\n');
+  execFileSync(
+    process.platform === 'win32' ? 'npm.cmd' : 'npm',
+    [
+      'install', '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error',
+      `--os=${target.os}`, `--cpu=${target.cpu}`, `--libc=${target.libc}`,
+      ...specs,
+    ],
+    { cwd: directory, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  writeFileSync(complete, `${specs.join(' ')}\n`);
+  return directory;
+}
+
+function installedVersion(name: string): string {
+  const manifest = join(PROJECT_ROOT, 'node_modules', name, 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }

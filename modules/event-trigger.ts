@@ -3,20 +3,19 @@ import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
-import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
-import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification';
-import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
+import type { FailureQueue } from './failure-queue';
 import type { LambdaFunction } from './lambda-function';
 import { denyInsecureTransport, policyDocument } from './policy-document';
-import { videoUploadedPattern } from '../pipeline/definition';
 
-export interface IngressTriggerProps {
+export interface EventTriggerProps {
   readonly ruleName: string;
-  readonly bucket: S3Bucket;
-  readonly videoSuffixes: readonly string[];
+  readonly description: string;
+  /** The pattern from pipeline/definition.ts: local mode's event router applies the same one. */
+  readonly eventPattern: object;
   readonly target: LambdaFunction;
-  readonly failureQueue: SqsQueue;
+  /** Receives deliveries EventBridge could not make and invocations that failed every retry. */
+  readonly failureQueue: FailureQueue;
 }
 
 /** EventBridge keeps retrying a delivery it could not make for up to a day. */
@@ -25,33 +24,30 @@ const DELIVERY_RETRY = { maximumEventAgeInSeconds: 24 * 60 * 60, maximumRetryAtt
 const INVOCATION_RETRIES = 2;
 
 /**
- * Uploads to the ingress bucket invoke the ingress function: the bucket sends every Object Created
- * event to EventBridge, and a rule that matches source, detail-type, this bucket and the video
- * suffixes targets the function. Nothing is dropped: failed deliveries and invocations that fail
- * every retry land in the failure queue.
+ * An EventBridge rule that invokes a function, losing nothing: failed deliveries and invocations
+ * that fail every retry land in the failure queue, whose policy lets only this rule send.
  */
-export class IngressTrigger extends Construct {
+export class EventTrigger extends Construct {
   readonly rule: CloudwatchEventRule;
 
-  constructor(scope: Construct, id: string, props: IngressTriggerProps) {
+  constructor(scope: Construct, id: string, props: EventTriggerProps) {
     super(scope, id);
     const fn = props.target.function;
-
-    new S3BucketNotification(this, 'to-eventbridge', { bucket: props.bucket.id, eventbridge: true });
+    const queue = props.failureQueue.queue;
 
     this.rule = new CloudwatchEventRule(this, 'rule', {
       name: props.ruleName,
-      description: 'A video landed in the ingress bucket',
-      eventPattern: JSON.stringify(videoUploadedPattern(props.bucket.bucket, props.videoSuffixes)),
+      description: props.description,
+      eventPattern: JSON.stringify(props.eventPattern),
     });
     new CloudwatchEventTarget(this, 'target', {
       rule: this.rule.name,
       arn: fn.arn,
       retryPolicy: DELIVERY_RETRY,
-      deadLetterConfig: { arn: props.failureQueue.arn },
+      deadLetterConfig: { arn: queue.arn },
     });
     new LambdaPermission(this, 'invoke', {
-      statementId: 'AllowIngressRule',
+      statementId: 'AllowEventRule',
       action: 'lambda:InvokeFunction',
       functionName: fn.functionName,
       principal: 'events.amazonaws.com',
@@ -60,21 +56,21 @@ export class IngressTrigger extends Construct {
     new LambdaFunctionEventInvokeConfig(this, 'on-failure', {
       functionName: fn.functionName,
       maximumRetryAttempts: INVOCATION_RETRIES,
-      destinationConfig: { onFailure: { destination: props.failureQueue.arn } },
+      destinationConfig: { onFailure: { destination: queue.arn } },
     });
 
     new SqsQueuePolicy(this, 'failure-queue-policy', {
-      queueUrl: props.failureQueue.url,
+      queueUrl: queue.url,
       policy: policyDocument([
         {
-          Sid: 'UndeliverableIngressEvents',
+          Sid: 'UndeliverableEvents',
           Effect: 'Allow',
           Principal: { Service: 'events.amazonaws.com' },
           Action: 'sqs:SendMessage',
-          Resource: props.failureQueue.arn,
+          Resource: queue.arn,
           Condition: { ArnEquals: { 'aws:SourceArn': this.rule.arn } },
         },
-        ...denyInsecureTransport('sqs', [props.failureQueue.arn]),
+        ...denyInsecureTransport('sqs', [queue.arn]),
       ]),
     });
   }

@@ -1,0 +1,60 @@
+import { Construct } from 'constructs';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
+import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
+import { denyInsecureTransport, policyDocument } from './policy-document';
+import type { frameQueueSettings } from '../pipeline/definition';
+
+export interface FrameQueueProps {
+  readonly queueName: string;
+  /** From pipeline/definition.ts `frameQueueSettings`, which local mode's poller also reads. */
+  readonly settings: ReturnType<typeof frameQueueSettings>;
+}
+
+/** How long a dead-lettered batch stays invisible after its handler failed on it. */
+const DEAD_LETTER_VISIBILITY_SECONDS = 15 * 60;
+
+/**
+ * The frame queue, where the completion function fans out frame batches, and its dead-letter
+ * queue, where a batch goes after maxReceiveCount failed deliveries. Both encrypted (SQS-managed
+ * SSE) and TLS-only; only the frame queue may redrive into the dead-letter queue.
+ */
+export class FrameQueue extends Construct {
+  readonly queue: SqsQueue;
+  readonly deadLetterQueue: SqsQueue;
+
+  constructor(scope: Construct, id: string, props: FrameQueueProps) {
+    super(scope, id);
+    const { settings } = props;
+
+    this.deadLetterQueue = new SqsQueue(this, 'dead-letters', {
+      name: `${props.queueName}-dead-letters`,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: settings.messageRetentionSeconds,
+      visibilityTimeoutSeconds: DEAD_LETTER_VISIBILITY_SECONDS,
+    });
+    this.queue = new SqsQueue(this, 'queue', {
+      name: props.queueName,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: settings.messageRetentionSeconds,
+      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+      redrivePolicy: JSON.stringify({
+        deadLetterTargetArn: this.deadLetterQueue.arn,
+        maxReceiveCount: settings.maxReceiveCount,
+      }),
+    });
+    // A resource of its own: on the queue itself it would make the two queues refer to each other.
+    // Without it the dead-letter queue would accept redrives from any queue in the account.
+    new SqsQueueRedriveAllowPolicy(this, 'redrive-allow', {
+      queueUrl: this.deadLetterQueue.url,
+      redriveAllowPolicy: JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [this.queue.arn] }),
+    });
+
+    for (const [policyId, queue] of [['queue-policy', this.queue], ['dead-letters-policy', this.deadLetterQueue]] as const) {
+      new SqsQueuePolicy(this, policyId, {
+        queueUrl: queue.url,
+        policy: policyDocument(denyInsecureTransport('sqs', [queue.arn])),
+      });
+    }
+  }
+}
