@@ -39,5 +39,11 @@ async function handleRecord(record: SQSRecord): Promise<void> {
 
 /** Frame dead letters: counts the frames of batches the worker could not process as failed. */
 export function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  return processPartialResponse(event, handleRecord, batchProcessor, { context, processInParallel: false });
+  return processPartialResponse(event, handleRecord, batchProcessor, {
+    context,
+    processInParallel: false,
+    // Every failed message is listed in the response, even when all failed: the same redelivery,
+    // without an invocation error in the metrics for what is a per-message outcome.
+    throwOnFullBatchFailure: false,
+  });
 }

@@ -37,6 +37,8 @@ export async function analyseFrame(image: Buffer): Promise<FrameAnalysis> {
     .toBuffer({ resolveWithObject: true });
   const thumbnail = await sharp(grey.data, { raw: { width: grey.info.width, height: grey.info.height, channels: 1 } })
     .resize(HASH_INPUT_SIZE, HASH_INPUT_SIZE, { fit: 'fill' })
+    // libvips would hand a one-band image back as sRGB; keep the single grey band.
+    .extractChannel(0)
     .raw()
     .toBuffer();
   return {

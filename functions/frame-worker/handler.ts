@@ -40,5 +40,11 @@ async function handleRecord(record: SQSRecord): Promise<void> {
  */
 export function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // One message at a time: each already processes several frames at once.
-  return processPartialResponse(event, handleRecord, batchProcessor, { context, processInParallel: false });
+  return processPartialResponse(event, handleRecord, batchProcessor, {
+    context,
+    processInParallel: false,
+    // Every failed message is listed in the response, even when all failed: the same redelivery,
+    // without an invocation error in the metrics for what is a per-message outcome.
+    throwOnFullBatchFailure: false,
+  });
 }
