@@ -1,7 +1,7 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { type LocalDynamo, startLocalDynamo } from './dynalite';
 import { FakeBuckets } from './fake-buckets';
@@ -105,6 +105,18 @@ export class FramesWorld {
     };
     await this.dynamo.documents.send(new PutCommand({ TableName: TABLE, Item: record }));
     return record;
+  }
+
+  /** As if the fan-in's lease ran out: SQS redelivers only after six times the worker's timeout. */
+  async expireFanInLease(videoId: string): Promise<void> {
+    await this.dynamo.documents.send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: { VideoId: videoId },
+        UpdateExpression: 'SET FanInLeaseUntil = :past',
+        ExpressionAttributeValues: { ':past': '2000-01-01T00:00:00.000Z' },
+      }),
+    );
   }
 
   async record(videoId: string): Promise<JobRecord> {

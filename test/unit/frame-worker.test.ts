@@ -2,7 +2,7 @@ import 'aws-sdk-client-mock-jest';
 import sharp from 'sharp';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { EGRESS_BUCKET, FRAMES_BUCKET, FramesWorld, LEASE_SECONDS, TABLE, lambdaContext, sqsEvent } from '../support/frames-world';
 import { type WorkerDependencies, PROCESSOR_ATTEMPTS, processFrameBatch } from '../../functions/frame-worker/process-batch';
@@ -120,7 +120,7 @@ describe('the frame worker handler', () => {
 
     // SQS redelivers after the visibility timeout, six times the worker's timeout, so the lease
     // (one worker timeout) has expired by then.
-    await expireFanInLease(run.VideoId);
+    await world.expireFanInLease(run.VideoId);
     world.resetMocksKeepingObjects();
     const redelivery = await handler(sqsEvent([messages[0]!], 2), lambdaContext);
 
@@ -251,14 +251,3 @@ describe('processFrameBatch with a user processor', () => {
     await expect(processFrameBatch({ ...dependencies(async () => 1), runs: unreachable }, messages[0]!)).rejects.toThrow();
   });
 });
-
-async function expireFanInLease(videoId: string): Promise<void> {
-  await world.dynamo.documents.send(
-    new UpdateCommand({
-      TableName: TABLE,
-      Key: { VideoId: videoId },
-      UpdateExpression: 'SET FanInLeaseUntil = :past',
-      ExpressionAttributeValues: { ':past': '2000-01-01T00:00:00.000Z' },
-    }),
-  );
-}
