@@ -6,6 +6,7 @@ import {
   referenceTo,
   resourcesOf,
   synthesizeStack,
+  theResource,
 } from '../support/synth';
 
 let stack: SynthesizedStack;
@@ -90,8 +91,10 @@ describe('upload events', () => {
     ]);
   });
 
+  const uploadRule = () => theResource(stack, 'aws_cloudwatch_event_rule', (r) => r.name === 'frames-video-uploaded');
+
   it('the rule matches source AND detail-type, this bucket and the video suffixes, for any Object Created reason', () => {
-    const [rule] = resourcesOf(stack, 'aws_cloudwatch_event_rule');
+    const rule = uploadRule();
     const pattern = JSON.parse(rule.event_pattern);
     expect(pattern.source).toEqual(['aws.s3']);
     expect(pattern['detail-type']).toEqual(['Object Created']);
@@ -107,29 +110,28 @@ describe('upload events', () => {
   it('the rule targets the ingress function, and nothing it cannot handle is lost', () => {
     const functionArn = referenceTo(stack, 'aws_lambda_function', (f) => f.function_name === 'frames-ingress', 'arn');
     const queueArn = referenceTo(stack, 'aws_sqs_queue', (q) => q.name === 'frames-ingress-failures', 'arn');
-    const [target] = resourcesOf(stack, 'aws_cloudwatch_event_target');
-    expect(target).toMatchObject({ arn: functionArn, dead_letter_config: { arn: queueArn } });
-    expect(resourcesOf(stack, 'aws_lambda_function_event_invoke_config')).toEqual([
-      expect.objectContaining({
-        maximum_retry_attempts: 2,
-        destination_config: { on_failure: { destination: queueArn } },
-      }),
-    ]);
-    const [permission] = resourcesOf(stack, 'aws_lambda_permission');
-    expect(permission).toMatchObject({
+    const ruleArn = referenceTo(stack, 'aws_cloudwatch_event_rule', (r) => r.name === 'frames-video-uploaded', 'arn');
+    const target = theResource(stack, 'aws_cloudwatch_event_target', (t) => t.arn === functionArn);
+    expect(target).toMatchObject({ dead_letter_config: { arn: queueArn } });
+    expect(theResource(stack, 'aws_lambda_function_event_invoke_config', (c) => c.function_name.includes('ingress-function'))).toMatchObject({
+      maximum_retry_attempts: 2,
+      destination_config: { on_failure: { destination: queueArn } },
+    });
+    expect(theResource(stack, 'aws_lambda_permission', (p) => p.source_arn === ruleArn)).toMatchObject({
       principal: 'events.amazonaws.com',
-      source_arn: referenceTo(stack, 'aws_cloudwatch_event_rule', () => true, 'arn'),
+      function_name: expect.stringContaining('ingress-function'),
     });
   });
 
   it('the failure queue is encrypted and only the rule may send to it', () => {
-    const [queue] = resourcesOf(stack, 'aws_sqs_queue');
+    const queue = theResource(stack, 'aws_sqs_queue', (q) => q.name === 'frames-ingress-failures');
     expect(queue.sqs_managed_sse_enabled).toBe(true);
-    const [policy] = resourcesOf(stack, 'aws_sqs_queue_policy');
+    const queueUrl = referenceTo(stack, 'aws_sqs_queue', (q) => q.name === 'frames-ingress-failures', 'url');
+    const policy = theResource(stack, 'aws_sqs_queue_policy', (p) => p.queue_url === queueUrl);
     expect(JSON.parse(policy.policy).Statement[0]).toMatchObject({
       Principal: { Service: 'events.amazonaws.com' },
       Action: 'sqs:SendMessage',
-      Condition: { ArnEquals: { 'aws:SourceArn': referenceTo(stack, 'aws_cloudwatch_event_rule', () => true, 'arn') } },
+      Condition: { ArnEquals: { 'aws:SourceArn': referenceTo(stack, 'aws_cloudwatch_event_rule', (r) => r.name === 'frames-video-uploaded', 'arn') } },
     });
   });
 });
@@ -206,7 +208,7 @@ describe('IAM', () => {
 
   it('gives the ingress function exactly what it uses, each on its own resource', () => {
     const role = referenceTo(stack, 'aws_iam_role', (r) => r.name === 'frames-ingress', 'id');
-    const policy = resourcesOf(stack, 'aws_iam_role_policy').find((p) => p.role === role);
+    const policy = theResource(stack, 'aws_iam_role_policy', (p) => p.role === role);
     const grants = Object.fromEntries(
       (JSON.parse(policy!.policy).Statement as any[]).map((s) => [s.Sid, [asList(s.Action).sort(), s.Resource]]),
     );
@@ -217,7 +219,7 @@ describe('IAM', () => {
     expect(grants.CancelSupersededJobs[1]).toMatch(/:mediaconvert:.*:jobs\/\*$/);
     expect(grants.WriteOwnLogs).toEqual([
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      `${referenceTo(stack, 'aws_cloudwatch_log_group', () => true, 'arn')}:*`,
+      `${referenceTo(stack, 'aws_cloudwatch_log_group', (g) => g.name === '/aws/lambda/frames-ingress', 'arn')}:*`,
     ]);
   });
 });
@@ -237,16 +239,26 @@ describe('functions', () => {
   });
 
   it('log as JSON to a log group with retention that exists before they run', () => {
-    const [fn] = resourcesOf(stack, 'aws_lambda_function');
-    const [group] = resourcesOf(stack, 'aws_cloudwatch_log_group');
-    expect(group).toMatchObject({ name: '/aws/lambda/frames-ingress', retention_in_days: 30 });
-    expect(fn.logging_config).toEqual({ log_format: 'JSON', log_group: expect.stringContaining('aws_cloudwatch_log_group') });
-    expect(fn.depends_on).toEqual(expect.arrayContaining([expect.stringContaining('aws_cloudwatch_log_group')]));
+    const functions = resourcesOf(stack, 'aws_lambda_function');
+    expect(functions.map((fn) => fn.function_name).sort()).toEqual([
+      'frames-completion',
+      'frames-frame-dead-letters',
+      'frames-frame-worker',
+      'frames-ingress',
+    ]);
+    for (const fn of functions) {
+      const group = theResource(stack, 'aws_cloudwatch_log_group', (g) => g.name === `/aws/lambda/${fn.function_name}`);
+      expect(group.retention_in_days).toBe(30);
+      expect(fn.logging_config).toEqual({ log_format: 'JSON', log_group: expect.stringContaining('aws_cloudwatch_log_group') });
+      expect(fn.depends_on).toEqual(expect.arrayContaining([expect.stringContaining('aws_cloudwatch_log_group')]));
+    }
   });
 
   it('get the stack settings through the environment, with no secret in it', () => {
-    const [fn] = resourcesOf(stack, 'aws_lambda_function');
-    const variables = fn.environment.variables;
+    for (const fn of resourcesOf(stack, 'aws_lambda_function')) {
+      expect(Object.keys(fn.environment.variables).filter((name) => /SECRET|PASSWORD|TOKEN|ACCESS_KEY/i.test(name))).toEqual([]);
+    }
+    const variables = theResource(stack, 'aws_lambda_function', (f) => f.function_name === 'frames-ingress').environment.variables;
     expect(variables).toMatchObject({
       PIPELINE_NAME: 'frames',
       DEFAULT_CAPTURE_FPS: '1',
@@ -263,7 +275,12 @@ describe('functions', () => {
 describe('outputs and configuration', () => {
   it('outputs the bucket names, table, function names and region', () => {
     expect(Object.keys(stack.output).sort()).toEqual([
+      'completion_failures_queue',
+      'completion_function',
       'egress_bucket',
+      'frame_dead_letter_queue',
+      'frame_queue',
+      'frame_worker_function',
       'frames_bucket',
       'ingress_bucket',
       'ingress_failures_queue',
@@ -289,13 +306,12 @@ describe('outputs and configuration', () => {
       region: 'eu-west-1',
       default_tags: [{ tags: { Pipeline: 'dashcam', Team: 'vision' } }],
     });
-    const [fn] = resourcesOf(custom, 'aws_lambda_function');
-    expect(fn.function_name).toBe('dashcam-ingress');
+    const fn = theResource(custom, 'aws_lambda_function', (f) => f.function_name === 'dashcam-ingress');
     expect(fn.environment.variables).toMatchObject({ DEFAULT_CAPTURE_FPS: '30000/1001', DEFAULT_CAPTURE_QUALITY: '95', PIPELINE_NAME: 'dashcam' });
     expect(resourcesOf(custom, 'aws_cloudwatch_log_group')[0].retention_in_days).toBe(14);
     const frames = resourcesOf(custom, 'aws_s3_bucket_lifecycle_configuration').find((l) => l.rule.some((r: any) => r.expiration));
     expect(frames!.rule.find((r: any) => r.expiration).expiration).toEqual([{ days: 3 }]);
-    expect(JSON.parse(resourcesOf(custom, 'aws_cloudwatch_event_rule')[0].event_pattern).detail.object.key).toEqual([
+    expect(JSON.parse(theResource(custom, 'aws_cloudwatch_event_rule', (r) => r.name === 'dashcam-video-uploaded').event_pattern).detail.object.key).toEqual([
       { suffix: { 'equals-ignore-case': '.mp4' } },
     ]);
   });

@@ -11,6 +11,7 @@ export interface StubRequest {
 export interface StubResponse {
   readonly status: number;
   readonly headers?: Record<string, string>;
+  /** JSON-encoded, unless it is a Buffer (sent as it is). */
   readonly body?: unknown;
 }
 
@@ -34,7 +35,8 @@ export class HttpStub {
         };
         this.requests.push(request);
         const response = this.respond(request, this.requests.length - 1);
-        const body = response.body === undefined ? '' : JSON.stringify(response.body);
+        const body =
+          response.body === undefined ? '' : Buffer.isBuffer(response.body) ? response.body : JSON.stringify(response.body);
         outgoing.writeHead(response.status, { 'content-type': 'application/json', ...response.headers });
         outgoing.end(request.method === 'HEAD' ? undefined : body);
       });

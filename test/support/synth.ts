@@ -13,16 +13,16 @@ export interface SynthesizedStack {
   readonly output: Record<string, { value: string }>;
   readonly provider: Record<string, any[]>;
   readonly stack: FramePipelineStack;
+  /** Where the functions were bundled: `<bundleDirectory>/<function name>/index.js`. */
+  readonly bundleDirectory: string;
 }
 
 /** Synthesizes the whole stack as `cdktf synth` does, bundling functions into a temp folder. */
 export function synthesizeStack(overrides: StackConfigOverrides = {}): SynthesizedStack {
   const app = Testing.app();
-  const stack = new FramePipelineStack(app, 'test', {
-    config: resolveStackConfig(overrides),
-    bundleDirectory: join(mkdtempSync(join(tmpdir(), 'frames-bundles-')), 'functions'),
-  });
-  return { ...JSON.parse(Testing.synth(stack)), stack };
+  const bundleDirectory = join(mkdtempSync(join(tmpdir(), 'frames-bundles-')), 'functions');
+  const stack = new FramePipelineStack(app, 'test', { config: resolveStackConfig(overrides), bundleDirectory });
+  return { ...JSON.parse(Testing.synth(stack)), stack, bundleDirectory };
 }
 
 /** The resources of one Terraform type, by logical id. */
@@ -64,3 +64,25 @@ export function allStatements(synthesized: SynthesizedStack): { where: string; s
 
 export const asList = (value: string | string[] | undefined): string[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** The one resource of a type that matches, failing the test clearly when there is none or several. */
+export function theResource(synthesized: SynthesizedStack, type: string, predicate: (r: any) => boolean): Record<string, any> {
+  const matches = resourcesOf(synthesized, type).filter(predicate);
+  if (matches.length !== 1) throw new Error(`expected one ${type} to match, found ${matches.length}`);
+  return matches[0]!;
+}
+
+/** A function's inline policy as Sid → { actions (sorted), resource, condition }. */
+export function grantsOf(
+  synthesized: SynthesizedStack,
+  functionName: string,
+): Record<string, { actions: string[]; resource: unknown; condition?: unknown }> {
+  const role = referenceTo(synthesized, 'aws_iam_role', (r) => r.name === functionName, 'id');
+  const policy = theResource(synthesized, 'aws_iam_role_policy', (p) => p.role === role);
+  return Object.fromEntries(
+    (JSON.parse(policy.policy).Statement as Statement[]).map((s) => [
+      s.Sid,
+      { actions: asList(s.Action).sort(), resource: s.Resource, ...(s.Condition ? { condition: s.Condition } : {}) },
+    ]),
+  );
+}

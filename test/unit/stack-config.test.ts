@@ -62,3 +62,18 @@ describe('loadStackConfig', () => {
     expect(() => loadStackConfig(path)).toThrow('must hold a JSON object of overrides');
   });
 });
+
+describe('processing settings', () => {
+  it('merge field by field and keep the default processor', () => {
+    const config = resolveStackConfig({ processing: { maxConcurrency: 200 } });
+    expect(config.processing).toEqual({ ...DEFAULT_STACK_CONFIG.processing, maxConcurrency: 200 });
+  });
+
+  it('name every bad field: a missing processor file, batches too small for the item limit, a timeout SQS cannot hide', () => {
+    const attempt = () =>
+      resolveStackConfig({ processing: { processor: 'processors/missing.ts', framesPerMessage: 10, workerTimeoutSeconds: 7200 } });
+    expect(attempt).toThrow(/processing\.processor: no such file/);
+    expect(attempt).toThrow(/processing\.framesPerMessage:/);
+    expect(attempt).toThrow(/processing\.workerTimeoutSeconds:/);
+  });
+});
