@@ -1,10 +1,9 @@
 import { messageOf } from '../shared/errors';
-import { type FanInDependencies, type FanInOutcome, fanIn, isFullyCounted } from '../shared/fan-in';
+import { type FanInDependencies, type FanInOutcome, fanIn, isFullyCounted, runLayoutOf } from '../shared/fan-in';
 import type { RunRef } from '../shared/run-store';
 import type { FrameBatchMessage } from '../../pipeline/frame-message';
 import { type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
 import { type FrameResult, toJsonLines } from '../../pipeline/results-format';
-import { runLayout } from '../../pipeline/run-layout';
 
 export type DeadLetterOutcome = {
   readonly videoId: string;
@@ -37,7 +36,7 @@ export async function recordDeadLetter(
 
   let outcome: DeadLetterOutcome['outcome'] = 'already-counted';
   if (!record.DoneBatches?.has(message.batch)) {
-    const key = runLayout(record.RunPrefix ?? '').batchResultsKey(message.batch);
+    const key = runLayoutOf(record).batchResultsKey(message.batch);
     let lines = await results.getText(settings.framesBucket, key);
     if (lines === undefined) {
       lines = toJsonLines(message.frames.map(deadLettered));

@@ -1,6 +1,6 @@
 import { mapWithConcurrency } from '../shared/concurrency';
 import { messageOf } from '../shared/errors';
-import { type FanInDependencies, type FanInOutcome, fanIn, isFullyCounted } from '../shared/fan-in';
+import { type FanInDependencies, type FanInOutcome, fanIn, isFullyCounted, runLayoutOf } from '../shared/fan-in';
 import type { FrameStore } from '../shared/frame-store';
 import type { ResultsStore } from '../shared/results-store';
 import type { RunRef, RunStore } from '../shared/run-store';
@@ -8,7 +8,6 @@ import type { ProcessFrame } from './frame-processor';
 import type { FrameBatchMessage, FrameReference } from '../../pipeline/frame-message';
 import { type JobRecord, JOB_STATUS } from '../../pipeline/job-record';
 import { type FrameError, type FrameResult, type JsonValue, toJsonLines } from '../../pipeline/results-format';
-import { runLayout } from '../../pipeline/run-layout';
 
 export interface WorkerDependencies extends FanInDependencies {
   readonly runs: RunStore;
@@ -67,7 +66,7 @@ export async function processFrameBatch(
   const results = await mapWithConcurrency(message.frames, FRAME_CONCURRENCY, (frame) =>
     processOne(dependencies, message, frame),
   );
-  const layout = runLayout(record.RunPrefix ?? '');
+  const layout = runLayoutOf(record);
   await dependencies.results.putText(
     dependencies.settings.framesBucket,
     layout.batchResultsKey(message.batch),

@@ -8,7 +8,7 @@ import {
   type RunSummary,
   SUMMARY_FAILED_FRAMES_LIMIT,
 } from '../../pipeline/results-format';
-import { runLayout } from '../../pipeline/run-layout';
+import { type RunLayout, runLayout } from '../../pipeline/run-layout';
 
 export interface FanInDependencies {
   readonly runs: RunStore;
@@ -37,6 +37,17 @@ export function isFullyCounted(record: JobRecord): boolean {
   );
 }
 
+/** Where a run's objects are, from its record; a record without RunPrefix is not this pipeline's. */
+export function runLayoutOf(record: JobRecord): RunLayout {
+  if (!record.RunPrefix) {
+    throw new PipelineError(
+      'RUN_PREFIX_MISSING',
+      `The record of ${JSON.stringify(record.VideoId)} has no RunPrefix; it was not written by this pipeline's ingress function.`,
+    );
+  }
+  return runLayout(record.RunPrefix);
+}
+
 /** Per-batch result objects fetched ahead of the one being written, to hide S3's latency. */
 const PREFETCH = 8;
 
@@ -53,13 +64,13 @@ export async function fanIn(dependencies: FanInDependencies, run: RunRef): Promi
   const { runs, results, settings } = dependencies;
   const record = await runs.claimFanIn(run, dependencies.now(), settings.fanInLeaseMs);
   if (!record) return 'not-claimed';
-  if (!isFullyCounted(record) || !record.RunPrefix) {
+  if (!isFullyCounted(record)) {
     throw new PipelineError(
       'FAN_IN_NOT_READY',
       `Run ${run.runId} of ${JSON.stringify(run.videoId)} is not fully counted (${record.ProcessedFrames ?? 0} processed + ${record.FailedFrames ?? 0} failed of ${record.TotalFrames}).`,
     );
   }
-  const layout = runLayout(record.RunPrefix);
+  const layout = runLayoutOf(record);
   const tally = { lines: 0, failedFrames: [] as RunSummary['failedFrames'][number][] };
 
   await results.putStream(
@@ -92,7 +103,7 @@ async function* concatenatedBatchResults(
   record: JobRecord,
   tally: { lines: number; failedFrames: RunSummary['failedFrames'][number][] },
 ): AsyncGenerator<string> {
-  const layout = runLayout(record.RunPrefix!);
+  const layout = runLayoutOf(record);
   const batchCount = record.BatchCount ?? 0;
   const fetch = (batch: number) => {
     const text = results.getText(bucket, layout.batchResultsKey(batch));
