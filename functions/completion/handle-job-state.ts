@@ -90,8 +90,9 @@ async function completeExtraction(
   if (!awaitsFrameCount(record, change) || !record.FramesPrefix) return { ...base, outcome: 'ignored' };
 
   // MediaConvert lists only the last capture; its 0-based index + 1 is the count (0: no capture).
-  const framesOutput = change.outputs.find((output) => output.paths.some(isFrameOf(settings.framesBucket, record.FramesPrefix!)));
-  const lastPath = framesOutput?.paths.find(isFrameOf(settings.framesBucket, record.FramesPrefix));
+  const isRunFrame = isFrameOf(settings.framesBucket, record.FramesPrefix);
+  const framesOutput = change.outputs.find((output) => output.paths.some(isRunFrame));
+  const lastPath = framesOutput?.paths.find(isRunFrame);
   const reported = lastPath === undefined ? 0 : frameIndexOf(lastPath)! + 1;
 
   const listing = await dependencies.frames.listFrames(settings.framesBucket, record.FramesPrefix);

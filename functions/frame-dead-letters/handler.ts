@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -6,6 +5,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { FanInDependencies } from '../shared/fan-in';
 import { UnreadableMessageError, parseFrameBatchMessage } from '../shared/frame-message-schema';
 import { logger } from '../shared/logger';
+import { handleMessagesOneByOne } from '../shared/sqs-batch';
 import { S3ResultsStore } from '../shared/results-store';
 import { DynamoRunStore } from '../shared/run-store';
 import { loadWorkerConfig } from '../shared/worker-config';
@@ -19,8 +19,6 @@ const dependencies: FanInDependencies = {
   settings: config,
   now: () => new Date(),
 };
-
-const batchProcessor = new BatchProcessor(EventType.SQS);
 
 async function handleRecord(record: SQSRecord): Promise<void> {
   let message;
@@ -39,11 +37,5 @@ async function handleRecord(record: SQSRecord): Promise<void> {
 
 /** Frame dead letters: counts the frames of batches the worker could not process as failed. */
 export function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  return processPartialResponse(event, handleRecord, batchProcessor, {
-    context,
-    processInParallel: false,
-    // Every failed message is listed in the response, even when all failed: the same redelivery,
-    // without an invocation error in the metrics for what is a per-message outcome.
-    throwOnFullBatchFailure: false,
-  });
+  return handleMessagesOneByOne(event, context, handleRecord);
 }

@@ -1,8 +1,15 @@
 import { messageOf } from '../shared/errors';
-import { type FanInDependencies, type FanInOutcome, fanIn, isFullyCounted, runLayoutOf } from '../shared/fan-in';
+import {
+  type FanInDependencies,
+  type FanInOutcome,
+  fanIn,
+  isFullyCounted,
+  isProcessing,
+  runLayoutOf,
+} from '../shared/fan-in';
 import type { RunRef } from '../shared/run-store';
 import type { FrameBatchMessage } from '../../pipeline/frame-message';
-import { type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
+import { ERROR_CODE } from '../../pipeline/job-record';
 import { type FrameResult, toJsonLines } from '../../pipeline/results-format';
 
 export type DeadLetterOutcome = {
@@ -65,10 +72,6 @@ export async function recordDeadLetter(
     );
     return { ...base, outcome, fanIn: 'failed' };
   }
-}
-
-function isProcessing(record: JobRecord | undefined, run: RunRef): record is JobRecord {
-  return record?.RunId === run.runId && record.Status === JOB_STATUS.processing;
 }
 
 function deadLettered(frame: FrameBatchMessage['frames'][number]): FrameResult {

@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -8,6 +7,7 @@ import { processFrame } from '@frames/processor';
 import { parseFrameBatchMessage } from '../shared/frame-message-schema';
 import { S3FrameStore } from '../shared/frame-store';
 import { logger } from '../shared/logger';
+import { handleMessagesOneByOne } from '../shared/sqs-batch';
 import { S3ResultsStore } from '../shared/results-store';
 import { DynamoRunStore } from '../shared/run-store';
 import { loadWorkerConfig } from '../shared/worker-config';
@@ -25,8 +25,6 @@ const dependencies: WorkerDependencies = {
   now: () => new Date(),
 };
 
-const batchProcessor = new BatchProcessor(EventType.SQS);
-
 /** One message: a batch of frames. Throwing reports just this message as failed (redelivered). */
 async function handleRecord(record: SQSRecord): Promise<void> {
   const outcome = await processFrameBatch(dependencies, parseFrameBatchMessage(record.body));
@@ -39,12 +37,5 @@ async function handleRecord(record: SQSRecord): Promise<void> {
  * neighbours run again.
  */
 export function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  // One message at a time: each already processes several frames at once.
-  return processPartialResponse(event, handleRecord, batchProcessor, {
-    context,
-    processInParallel: false,
-    // Every failed message is listed in the response, even when all failed: the same redelivery,
-    // without an invocation error in the metrics for what is a per-message outcome.
-    throwOnFullBatchFailure: false,
-  });
+  return handleMessagesOneByOne(event, context, handleRecord);
 }

@@ -1,12 +1,19 @@
 import { mapWithConcurrency } from '../shared/concurrency';
 import { messageOf } from '../shared/errors';
-import { type FanInDependencies, type FanInOutcome, fanIn, isFullyCounted, runLayoutOf } from '../shared/fan-in';
+import {
+  type FanInDependencies,
+  type FanInOutcome,
+  fanIn,
+  isFullyCounted,
+  isProcessing,
+  runLayoutOf,
+} from '../shared/fan-in';
 import type { FrameStore } from '../shared/frame-store';
 import type { ResultsStore } from '../shared/results-store';
 import type { RunRef, RunStore } from '../shared/run-store';
 import type { ProcessFrame } from './frame-processor';
 import type { FrameBatchMessage, FrameReference } from '../../pipeline/frame-message';
-import { type JobRecord, JOB_STATUS } from '../../pipeline/job-record';
+import type { JobRecord } from '../../pipeline/job-record';
 import { type FrameError, type FrameResult, type JsonValue, toJsonLines } from '../../pipeline/results-format';
 
 export interface WorkerDependencies extends FanInDependencies {
@@ -87,10 +94,6 @@ export async function processFrameBatch(
   const outcome = count.state === 'counted' ? 'processed' : 'duplicate';
   const fanInOutcome = await fanInIfCounted(dependencies, count.record, run);
   return { ...base, outcome, processedFrames, failedFrames, ...(fanInOutcome ? { fanIn: fanInOutcome } : {}) };
-}
-
-function isProcessing(record: JobRecord | undefined, run: RunRef): record is JobRecord {
-  return record?.RunId === run.runId && record.Status === JOB_STATUS.processing;
 }
 
 async function fanInIfCounted(

@@ -28,6 +28,11 @@ export type FanInOutcome =
   /** Another fan-in holds a live lease, or the run is no longer PROCESSING: nothing to do here. */
   | 'not-claimed';
 
+/** The record is this run's and its frames are being processed: a batch message still matters. */
+export function isProcessing(record: JobRecord | undefined, run: RunRef): record is JobRecord {
+  return record?.RunId === run.runId && record.Status === JOB_STATUS.processing;
+}
+
 /** Every frame of the run has been counted, as processed or as failed. */
 export function isFullyCounted(record: JobRecord): boolean {
   return (
@@ -76,7 +81,7 @@ export async function fanIn(dependencies: FanInDependencies, run: RunRef): Promi
   await results.putStream(
     settings.egressBucket,
     layout.resultsKey,
-    concatenatedBatchResults(results, settings.framesBucket, record, tally),
+    concatenatedBatchResults(results, settings.framesBucket, layout, record.BatchCount ?? 0, tally),
     'application/x-ndjson',
   );
   if (tally.lines !== record.TotalFrames) {
@@ -100,11 +105,10 @@ export async function fanIn(dependencies: FanInDependencies, run: RunRef): Promi
 async function* concatenatedBatchResults(
   results: ResultsStore,
   bucket: string,
-  record: JobRecord,
+  layout: RunLayout,
+  batchCount: number,
   tally: { lines: number; failedFrames: RunSummary['failedFrames'][number][] },
 ): AsyncGenerator<string> {
-  const layout = runLayoutOf(record);
-  const batchCount = record.BatchCount ?? 0;
   const fetch = (batch: number) => {
     const text = results.getText(bucket, layout.batchResultsKey(batch));
     text.catch(() => undefined); // awaited in order below; this only keeps an early rejection from going unhandled

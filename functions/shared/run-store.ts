@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from './errors';
 import { type JobError, type JobRecord, JOB_STATUS } from '../../pipeline/job-record';
 
@@ -156,61 +156,39 @@ export class DynamoRunStore implements RunStore {
   }
 
   async countBatch(run: RunRef, batch: number, processed: number, failed: number, at: string): Promise<BatchCount> {
-    try {
-      const { Attributes } = await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { VideoId: run.videoId },
-          UpdateExpression:
-            'ADD ProcessedFrames :processed, FailedFrames :failed, DoneBatches :batchSet SET UpdatedAt = :at',
-          ConditionExpression: 'RunId = :runId AND #status = :processing AND NOT contains(DoneBatches, :batch)',
-          ExpressionAttributeNames: STATUS,
-          ExpressionAttributeValues: {
-            ':processed': processed,
-            ':failed': failed,
-            ':batchSet': new Set([batch]),
-            ':batch': batch,
-            ':at': at,
-            ':runId': run.runId,
-            ':processing': JOB_STATUS.processing,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { state: 'counted', record: Attributes as JobRecord };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    const counted = await this.updatedRecord(run, {
+      UpdateExpression:
+        'ADD ProcessedFrames :processed, FailedFrames :failed, DoneBatches :batchSet SET UpdatedAt = :at',
+      ConditionExpression: 'RunId = :runId AND #status = :processing AND NOT contains(DoneBatches, :batch)',
+      ExpressionAttributeNames: STATUS,
+      ExpressionAttributeValues: {
+        ':processed': processed,
+        ':failed': failed,
+        ':batchSet': new Set([batch]),
+        ':batch': batch,
+        ':at': at,
+        ':processing': JOB_STATUS.processing,
+      },
+    });
+    if (counted) return { state: 'counted', record: counted };
     const record = await this.get(run.videoId);
-    const counted = record?.RunId === run.runId && record.DoneBatches?.has(batch) === true;
-    return counted ? { state: 'already-counted', record } : { state: 'not-current', record };
+    const before = record?.RunId === run.runId && record.DoneBatches?.has(batch) === true;
+    return before ? { state: 'already-counted', record } : { state: 'not-current', record };
   }
 
-  async claimFanIn(run: RunRef, now: Date, leaseMs: number): Promise<JobRecord | undefined> {
-    try {
-      const { Attributes } = await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { VideoId: run.videoId },
-          UpdateExpression:
-            'SET FanInLeaseUntil = :until, FanInStartedAt = if_not_exists(FanInStartedAt, :now), UpdatedAt = :now',
-          ConditionExpression:
-            'RunId = :runId AND #status = :processing AND (attribute_not_exists(FanInLeaseUntil) OR FanInLeaseUntil < :now)',
-          ExpressionAttributeNames: STATUS,
-          ExpressionAttributeValues: {
-            ':until': new Date(now.getTime() + leaseMs).toISOString(),
-            ':now': now.toISOString(),
-            ':runId': run.runId,
-            ':processing': JOB_STATUS.processing,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return Attributes as JobRecord;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+  claimFanIn(run: RunRef, now: Date, leaseMs: number): Promise<JobRecord | undefined> {
+    return this.updatedRecord(run, {
+      UpdateExpression:
+        'SET FanInLeaseUntil = :until, FanInStartedAt = if_not_exists(FanInStartedAt, :now), UpdatedAt = :now',
+      ConditionExpression:
+        'RunId = :runId AND #status = :processing AND (attribute_not_exists(FanInLeaseUntil) OR FanInLeaseUntil < :now)',
+      ExpressionAttributeNames: STATUS,
+      ExpressionAttributeValues: {
+        ':until': new Date(now.getTime() + leaseMs).toISOString(),
+        ':now': now.toISOString(),
+        ':processing': JOB_STATUS.processing,
+      },
+    });
   }
 
   completeRun(run: RunRef, results: ResultsLocation, at: string): Promise<boolean> {
@@ -245,28 +223,41 @@ export class DynamoRunStore implements RunStore {
   }
 
   /** One conditional UpdateItem on the run's item; false when the condition does not hold. */
-  private async conditionalUpdate(
+  private async conditionalUpdate(run: RunRef, update: ConditionalUpdate): Promise<boolean> {
+    return (await this.tryUpdate(run, update, 'NONE')) !== undefined;
+  }
+
+  /** The same, returning the whole item after the write (undefined when the condition does not hold). */
+  private async updatedRecord(run: RunRef, update: ConditionalUpdate): Promise<JobRecord | undefined> {
+    return (await this.tryUpdate(run, update, 'ALL_NEW'))?.Attributes as JobRecord | undefined;
+  }
+
+  /** `:runId` is always bound to the run's id; a failed condition answers undefined. */
+  private async tryUpdate(
     run: RunRef,
-    update: {
-      UpdateExpression: string;
-      ConditionExpression: string;
-      ExpressionAttributeNames?: Record<string, string>;
-      ExpressionAttributeValues: Record<string, unknown>;
-    },
-  ): Promise<boolean> {
+    update: ConditionalUpdate,
+    returnValues: 'NONE' | 'ALL_NEW',
+  ): Promise<UpdateCommandOutput | undefined> {
     try {
-      await this.documents.send(
+      return await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { VideoId: run.videoId },
           ...update,
           ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':runId': run.runId },
+          ReturnValues: returnValues,
         }),
       );
-      return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }
+}
+
+interface ConditionalUpdate {
+  readonly UpdateExpression: string;
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames?: Record<string, string>;
+  readonly ExpressionAttributeValues: Record<string, unknown>;
 }

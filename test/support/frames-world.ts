@@ -129,6 +129,21 @@ export class FramesWorld {
     for (let index = 0; index < count; index += 1) this.buckets.put(FRAMES_BUCKET, frameKey(record.FramesPrefix!, index), image);
   }
 
+  /**
+   * A run whose `frames` captures MediaConvert wrote, and which `completion` (the completion
+   * handler) counted and fanned out: returns the run and the messages sent for it.
+   */
+  async fannedOutRun(
+    completion: (event: unknown) => Promise<unknown>,
+    frames: number,
+    image: Buffer | string,
+  ): Promise<{ run: JobRecord; messages: FrameBatchMessage[] }> {
+    const run = await this.submittedRun();
+    this.putFrames(run, frames, image);
+    await completion(this.completeEvent(run, frames - 1));
+    return { run, messages: this.sent.filter((message) => message.videoId === run.VideoId) };
+  }
+
   /** A COMPLETE event whose frame output lists the capture with `lastIndex` (none: no captures). */
   completeEvent(record: JobRecord, lastIndex: number | undefined, jobId = record.MediaConvertJobId!, runId = record.RunId) {
     const event = this.jobEvent('mediaconvert-complete', record, jobId, runId);

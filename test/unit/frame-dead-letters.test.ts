@@ -1,8 +1,6 @@
 import 'aws-sdk-client-mock-jest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { EGRESS_BUCKET, FRAMES_BUCKET, FramesWorld, lambdaContext, sqsEvent } from '../support/frames-world';
-import type { FrameBatchMessage } from '../../pipeline/frame-message';
-import type { JobRecord } from '../../pipeline/job-record';
 import type { FrameResult } from '../../pipeline/results-format';
 
 const world = new FramesWorld();
@@ -22,12 +20,8 @@ beforeAll(async () => {
 afterAll(() => world.stop());
 beforeEach(() => world.reset());
 
-async function fannedOutRun(frames: number): Promise<{ run: JobRecord; messages: FrameBatchMessage[] }> {
-  const run = await world.submittedRun();
-  world.putFrames(run, frames, 'not a jpeg');
-  await completion(world.completeEvent(run, frames - 1));
-  return { run, messages: world.sent.filter((message) => message.videoId === run.VideoId) };
-}
+/** A run whose `frames` (unreadable) captures were counted and fanned out. */
+const fannedOutRun = (frames: number) => world.fannedOutRun(completion, frames, 'not a jpeg');
 
 const resultsOf = (text: string | undefined): FrameResult[] =>
   (text ?? '').split('\n').filter(Boolean).map((line) => JSON.parse(line) as FrameResult);

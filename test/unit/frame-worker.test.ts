@@ -11,7 +11,6 @@ import { S3FrameStore } from '../../functions/shared/frame-store';
 import { S3ResultsStore } from '../../functions/shared/results-store';
 import { DynamoRunStore } from '../../functions/shared/run-store';
 import type { FrameBatchMessage } from '../../pipeline/frame-message';
-import type { JobRecord } from '../../pipeline/job-record';
 import type { FrameResult } from '../../pipeline/results-format';
 
 const world = new FramesWorld();
@@ -31,13 +30,8 @@ beforeAll(async () => {
 afterAll(() => world.stop());
 beforeEach(() => world.reset());
 
-/** A run whose `frames` captures were counted and fanned out: returns the messages sent. */
-async function fannedOutRun(frames: number, image: Buffer | string = jpeg): Promise<{ run: JobRecord; messages: FrameBatchMessage[] }> {
-  const run = await world.submittedRun();
-  world.putFrames(run, frames, image);
-  await completion(world.completeEvent(run, frames - 1));
-  return { run, messages: world.sent.filter((message) => message.videoId === run.VideoId) };
-}
+/** A run whose `frames` JPEGs were counted and fanned out: returns the messages sent. */
+const fannedOutRun = (frames: number, image: Buffer | string = jpeg) => world.fannedOutRun(completion, frames, image);
 
 const resultsOf = (text: string | undefined): FrameResult[] =>
   (text ?? '').split('\n').filter(Boolean).map((line) => JSON.parse(line) as FrameResult);
