@@ -7,6 +7,7 @@ import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import type { FailureQueue } from './failure-queue';
 import type { LambdaFunction } from './lambda-function';
 import { denyInsecureTransport, policyDocument } from './policy-document';
+import { ASYNC_INVOCATION_RETRIES } from '../pipeline/topology';
 
 export interface EventTriggerProps {
   readonly ruleName: string;
@@ -20,8 +21,6 @@ export interface EventTriggerProps {
 
 /** EventBridge keeps retrying a delivery it could not make for up to a day. */
 const DELIVERY_RETRY = { maximumEventAgeInSeconds: 24 * 60 * 60, maximumRetryAttempts: 185 };
-/** Lambda retries a failed asynchronous invocation twice (its maximum), then gives up to the queue. */
-const INVOCATION_RETRIES = 2;
 
 /**
  * An EventBridge rule that invokes a function, losing nothing: failed deliveries and invocations
@@ -55,7 +54,7 @@ export class EventTrigger extends Construct {
     });
     new LambdaFunctionEventInvokeConfig(this, 'on-failure', {
       functionName: fn.functionName,
-      maximumRetryAttempts: INVOCATION_RETRIES,
+      maximumRetryAttempts: ASYNC_INVOCATION_RETRIES,
       destinationConfig: { onFailure: { destination: queue.arn } },
     });
 

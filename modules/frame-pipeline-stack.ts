@@ -11,15 +11,9 @@ import { LambdaFunction } from './lambda-function';
 import { MEDIACONVERT_SERVICE, MediaConvertRole } from './mediaconvert-role';
 import type { PolicyStatement } from './policy-document';
 import { QueueConsumer, queueConsumerStatement } from './queue-consumer';
-import { formatFrameRate } from '../pipeline/capture-settings';
-import {
-  ENV,
-  FUNCTIONS,
-  frameQueueSettings,
-  jobStateChangedPattern,
-  videoUploadedPattern,
-} from '../pipeline/definition';
-import { type StackConfig, resolveProcessorPath } from '../pipeline/stack-config';
+import type { StackConfig } from '../pipeline/stack-config';
+import { frameQueueSettings } from '../pipeline/definition';
+import { type FunctionKey, pipelineNames, pipelineTopology, resourceName } from '../pipeline/topology';
 
 export interface FramePipelineStackProps {
   readonly config: StackConfig;
@@ -27,10 +21,6 @@ export interface FramePipelineStackProps {
   readonly bundleDirectory: string;
 }
 
-/** Dead-lettered batches are rare; two at a time is plenty and leaves concurrency to the workers. */
-const DEAD_LETTER_CONCURRENCY = 2;
-/** Listing a million frames (1,000 pages) and sending 10,000 messages fits well inside this. */
-const COMPLETION_TIMEOUT_SECONDS = 900;
 
 /**
  * The frame pipeline in one account and region: ingress, frames and egress buckets, the job table,
@@ -47,8 +37,8 @@ export class FramePipelineStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: FramePipelineStackProps) {
     super(scope, id);
     const { config } = props;
-    const { processing } = config;
-    const name = (suffix: string) => `${config.namePrefix}-${suffix}`;
+    const name = (suffix: string) => resourceName(config, suffix);
+    const names = pipelineNames(config);
 
     new AwsProvider(this, 'aws', {
       ...(config.region ? { region: config.region } : {}),
@@ -62,17 +52,24 @@ export class FramePipelineStack extends TerraformStack {
       expireAfterDays: config.framesRetentionDays,
     });
     const egress = new HardenedBucket(this, 'egress', { namePrefix: name('egress-') });
-    const jobs = new JobTable(this, 'jobs', { tableName: name('jobs') });
+    const jobs = new JobTable(this, 'jobs', { tableName: names.jobTable });
     const mediaConvertRole = new MediaConvertRole(this, 'mediaconvert-role', {
       roleName: name('mediaconvert'),
       context,
       inputBucket: ingress.bucket,
       outputBucket: frames.bucket,
     });
-    const ingressFailures = new FailureQueue(this, 'ingress-failures', { queueName: name('ingress-failures') });
-    const completionFailures = new FailureQueue(this, 'completion-failures', { queueName: name('completion-failures') });
-    const queueSettings = frameQueueSettings(processing);
-    const frameQueue = new FrameQueue(this, 'frame-queue', { queueName: name('frames'), settings: queueSettings });
+    const ingressFailures = new FailureQueue(this, 'ingress-failures', {
+      queueName: names.failureQueues['ingress-failures'],
+    });
+    const completionFailures = new FailureQueue(this, 'completion-failures', {
+      queueName: names.failureQueues['completion-failures'],
+    });
+    const frameQueue = new FrameQueue(this, 'frame-queue', {
+      queueName: names.frameQueue,
+      deadLetterQueueName: names.frameDeadLetterQueue,
+      settings: frameQueueSettings(config.processing),
+    });
 
     const common = { bundleDirectory: props.bundleDirectory, logRetentionDays: config.logRetentionDays };
     const framesArn = frames.bucket.arn;
@@ -95,30 +92,19 @@ export class FramePipelineStack extends TerraformStack {
         Resource: `${egress.bucket.arn}/*`,
       } as PolicyStatement,
     };
-    const processingEnvironment = {
-      [ENV.jobTable]: jobs.table.name,
-      [ENV.framesBucket]: frames.bucket.bucket,
-      [ENV.egressBucket]: egress.bucket.bucket,
-      // A fan-in can live as long as the function that runs it; then another may take over.
-      [ENV.fanInLeaseSeconds]: String(processing.workerTimeoutSeconds),
-    };
+    const topology = pipelineTopology(config, {
+      ingressBucket: ingress.bucket.bucket,
+      framesBucket: frames.bucket.bucket,
+      egressBucket: egress.bucket.bucket,
+      jobTable: jobs.table.name,
+      frameQueueUrl: frameQueue.queue.url,
+      mediaConvertRoleArn: mediaConvertRole.role.arn,
+    });
+    const { functions } = topology;
 
     this.ingressFunction = new LambdaFunction(this, 'ingress-function', {
       ...common,
-      functionName: name(FUNCTIONS.ingress.nameSuffix),
-      entry: FUNCTIONS.ingress.entry,
-      description: 'Submits a MediaConvert frame-capture job for each uploaded video',
-      memorySize: 256,
-      timeoutSeconds: 60,
-      environment: {
-        [ENV.jobTable]: jobs.table.name,
-        [ENV.framesBucket]: frames.bucket.bucket,
-        [ENV.mediaConvertRoleArn]: mediaConvertRole.role.arn,
-        [ENV.pipelineName]: config.namePrefix,
-        [ENV.defaultFps]: formatFrameRate(config.capture.fps),
-        [ENV.defaultQuality]: String(config.capture.quality),
-        [ENV.defaultMaxCaptures]: String(config.capture.maxCaptures),
-      },
+      spec: functions.ingress,
       statements: [
         // HeadObject is authorised by s3:GetObject.
         { Sid: 'ReadUploads', Effect: 'Allow', Action: 's3:GetObject', Resource: `${ingress.bucket.arn}/*` },
@@ -145,26 +131,10 @@ export class FramePipelineStack extends TerraformStack {
         { Sid: 'KeepFailedEvents', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ingressFailures.queue.arn },
       ],
     });
-    new EventTrigger(this, 'ingress-trigger', {
-      ruleName: name('video-uploaded'),
-      description: 'A video landed in the ingress bucket',
-      eventPattern: videoUploadedPattern(ingress.bucket.bucket, config.videoSuffixes),
-      target: this.ingressFunction,
-      failureQueue: ingressFailures,
-    });
 
     this.completionFunction = new LambdaFunction(this, 'completion-function', {
       ...common,
-      functionName: name(FUNCTIONS.completion.nameSuffix),
-      entry: FUNCTIONS.completion.entry,
-      description: 'Records MediaConvert progress; on completion counts the frames and fans them out',
-      memorySize: 512,
-      timeoutSeconds: COMPLETION_TIMEOUT_SECONDS,
-      environment: {
-        ...processingEnvironment,
-        [ENV.frameQueueUrl]: frameQueue.queue.url,
-        [ENV.framesPerMessage]: String(processing.framesPerMessage),
-      },
+      spec: functions.completion,
       statements: [
         grants.trackJobs(['dynamodb:GetItem', 'dynamodb:UpdateItem']),
         grants.listFrames,
@@ -174,23 +144,10 @@ export class FramePipelineStack extends TerraformStack {
         { Sid: 'KeepFailedEvents', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: completionFailures.queue.arn },
       ],
     });
-    new EventTrigger(this, 'completion-trigger', {
-      ruleName: name('job-state'),
-      description: "One of this pipeline's MediaConvert jobs changed state",
-      eventPattern: jobStateChangedPattern(config.namePrefix),
-      target: this.completionFunction,
-      failureQueue: completionFailures,
-    });
 
     this.frameWorker = new LambdaFunction(this, 'frame-worker', {
       ...common,
-      functionName: name(FUNCTIONS.frameWorker.nameSuffix),
-      entry: FUNCTIONS.frameWorker.entry,
-      processor: resolveProcessorPath(processing.processor),
-      description: 'Runs the frame processor over a batch of frames; the last batch of a run fans in',
-      memorySize: processing.workerMemoryMb,
-      timeoutSeconds: processing.workerTimeoutSeconds,
-      environment: processingEnvironment,
+      spec: functions.frameWorker,
       statements: [
         grants.trackJobs(['dynamodb:GetItem', 'dynamodb:UpdateItem']),
         { Sid: 'ReadFrames', Effect: 'Allow', Action: 's3:GetObject', Resource: `${framesArn}/*/frames/*` },
@@ -200,22 +157,10 @@ export class FramePipelineStack extends TerraformStack {
         queueConsumerStatement('ConsumeFrameQueue', frameQueue.queue),
       ],
     });
-    new QueueConsumer(this, 'frame-worker-mapping', {
-      queue: frameQueue.queue,
-      consumer: this.frameWorker,
-      batchSize: queueSettings.batchSize,
-      maximumConcurrency: queueSettings.maximumConcurrency,
-    });
 
     this.deadLetterFunction = new LambdaFunction(this, 'frame-dead-letters', {
       ...common,
-      functionName: name(FUNCTIONS.deadLetters.nameSuffix),
-      entry: FUNCTIONS.deadLetters.entry,
-      description: 'Counts the frames of batches that failed every delivery as failed, so runs finish',
-      memorySize: 512,
-      // It may run the fan-in, under the same lease as the worker.
-      timeoutSeconds: processing.workerTimeoutSeconds,
-      environment: processingEnvironment,
+      spec: functions.deadLetters,
       statements: [
         grants.trackJobs(['dynamodb:GetItem', 'dynamodb:UpdateItem']),
         grants.listFrames,
@@ -224,12 +169,32 @@ export class FramePipelineStack extends TerraformStack {
         queueConsumerStatement('ConsumeDeadLetters', frameQueue.deadLetterQueue),
       ],
     });
-    new QueueConsumer(this, 'frame-dead-letters-mapping', {
-      queue: frameQueue.deadLetterQueue,
-      consumer: this.deadLetterFunction,
-      batchSize: 1,
-      maximumConcurrency: DEAD_LETTER_CONCURRENCY,
-    });
+
+    const deployed: Record<FunctionKey, LambdaFunction> = {
+      ingress: this.ingressFunction,
+      completion: this.completionFunction,
+      frameWorker: this.frameWorker,
+      deadLetters: this.deadLetterFunction,
+    };
+    const failureQueues = { 'ingress-failures': ingressFailures, 'completion-failures': completionFailures };
+    for (const rule of topology.rules) {
+      new EventTrigger(this, `${rule.target === 'ingress' ? 'ingress' : 'completion'}-trigger`, {
+        ruleName: rule.name,
+        description: rule.description,
+        eventPattern: rule.pattern,
+        target: deployed[rule.target],
+        failureQueue: failureQueues[rule.failureQueue],
+      });
+    }
+    const queues = { frames: frameQueue.queue, 'frames-dead-letters': frameQueue.deadLetterQueue };
+    for (const consumer of topology.queueConsumers) {
+      new QueueConsumer(this, consumer.queue === 'frames' ? 'frame-worker-mapping' : 'frame-dead-letters-mapping', {
+        queue: queues[consumer.queue],
+        consumer: deployed[consumer.target],
+        batchSize: consumer.batchSize,
+        maximumConcurrency: consumer.maximumConcurrency,
+      });
+    }
 
     const outputs: Record<string, { value: string; description: string }> = {
       region: { value: context.region, description: 'Region the pipeline runs in' },

@@ -7,12 +7,10 @@ import type { frameQueueSettings } from '../pipeline/definition';
 
 export interface FrameQueueProps {
   readonly queueName: string;
+  readonly deadLetterQueueName: string;
   /** From pipeline/definition.ts `frameQueueSettings`, which local mode's poller also reads. */
   readonly settings: ReturnType<typeof frameQueueSettings>;
 }
-
-/** How long a dead-lettered batch stays invisible after its handler failed on it. */
-const DEAD_LETTER_VISIBILITY_SECONDS = 15 * 60;
 
 /**
  * The frame queue, where the completion function fans out frame batches, and its dead-letter
@@ -28,10 +26,10 @@ export class FrameQueue extends Construct {
     const { settings } = props;
 
     this.deadLetterQueue = new SqsQueue(this, 'dead-letters', {
-      name: `${props.queueName}-dead-letters`,
+      name: props.deadLetterQueueName,
       sqsManagedSseEnabled: true,
       messageRetentionSeconds: settings.messageRetentionSeconds,
-      visibilityTimeoutSeconds: DEAD_LETTER_VISIBILITY_SECONDS,
+      visibilityTimeoutSeconds: settings.deadLetterVisibilityTimeoutSeconds,
     });
     this.queue = new SqsQueue(this, 'queue', {
       name: props.queueName,

@@ -4,28 +4,25 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaFunction as LambdaFunctionResource } from '@cdktf/provider-aws/lib/lambda-function';
 import { bundleFunction } from '../pipeline/bundle';
+import { type FunctionSpec, runtimeEnvironment } from '../pipeline/topology';
 import { IamRolePolicy as IamRolePolicyResource } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { type PolicyStatement, policyDocument } from './policy-document';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';
 
 export interface LambdaFunctionProps {
-  readonly functionName: string;
-  /** The handler's source, e.g. functions/ingress/handler.ts; bundled with esbuild at synth. */
-  readonly entry: string;
+  /**
+   * Name, handler source (bundled with esbuild at synth), environment, memory and timeout, from the
+   * pipeline topology that local mode runs too.
+   */
+  readonly spec: FunctionSpec;
   /** Where bundles are written before they are archived (one folder per function). */
   readonly bundleDirectory: string;
-  readonly description: string;
   /** What the function may do, besides writing its own logs. */
   readonly statements: readonly PolicyStatement[];
-  readonly environment: Readonly<Record<string, string>>;
-  readonly memorySize: number;
-  readonly timeoutSeconds: number;
   readonly logRetentionDays: number;
   /** arm64 (Graviton) costs less per GB-second; x86_64 for native modules built only for it. */
   readonly architecture?: 'arm64' | 'x86_64';
-  /** For the frame worker: the processor module it is built with. */
-  readonly processor?: string;
 }
 
 /**
@@ -41,15 +38,16 @@ export class LambdaFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: LambdaFunctionProps) {
     super(scope, id);
+    const { spec } = props;
 
     const logGroup = new CloudwatchLogGroup(this, 'logs', {
-      name: `/aws/lambda/${props.functionName}`,
+      name: `/aws/lambda/${spec.name}`,
       retentionInDays: props.logRetentionDays,
     });
 
     this.role = new IamRole(this, 'role', {
-      name: props.functionName,
-      description: `Execution role of ${props.functionName}`,
+      name: spec.name,
+      description: `Execution role of ${spec.name}`,
       assumeRolePolicy: policyDocument([
         {
           Effect: 'Allow',
@@ -73,30 +71,26 @@ export class LambdaFunction extends Construct {
     }));
 
     const architecture = props.architecture ?? 'arm64';
-    const bundle = bundleFunction(props.entry, `${props.bundleDirectory}/${props.functionName}`, {
-      processor: props.processor,
+    const bundle = bundleFunction(spec.entry, `${props.bundleDirectory}/${spec.name}`, {
+      processor: spec.processor,
       // Native modules (sharp) ship built for the function's architecture, whatever machine synthesizes.
       nativeTarget: { os: 'linux', cpu: architecture === 'arm64' ? 'arm64' : 'x64', libc: 'glibc' },
     });
     const asset = new TerraformAsset(this, 'bundle', { path: bundle.directory, type: AssetType.ARCHIVE });
 
     this.function = new LambdaFunctionResource(this, 'function', {
-      functionName: props.functionName,
-      description: props.description,
+      functionName: spec.name,
+      description: spec.description,
       role: this.role.arn,
       runtime: LAMBDA_RUNTIME,
       architectures: [architecture],
       handler: 'index.handler',
       filename: asset.path,
       sourceCodeHash: asset.assetHash,
-      memorySize: props.memorySize,
-      timeout: props.timeoutSeconds,
+      memorySize: spec.memoryMb,
+      timeout: spec.timeoutSeconds,
       environment: {
-        variables: {
-          POWERTOOLS_SERVICE_NAME: props.functionName,
-          POWERTOOLS_LOG_LEVEL: 'INFO',
-          ...props.environment,
-        },
+        variables: runtimeEnvironment(spec),
       },
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
       // Permissions and the log group must exist before the first invocation.

@@ -115,5 +115,7 @@ export function frameQueueSettings(input: QueueSettingsInput) {
     visibilityTimeoutSeconds: 6 * input.workerTimeoutSeconds,
     messageRetentionSeconds: FOURTEEN_DAYS,
     reportBatchItemFailures: true,
+    /** How long a dead-lettered batch stays invisible after its handler failed on it. */
+    deadLetterVisibilityTimeoutSeconds: 15 * 60,
   } as const;
 }

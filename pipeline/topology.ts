@@ -1,0 +1,190 @@
+/**
+ * The pipeline's topology: which functions exist with which environment, memory and timeout,
+ * which event rules invoke them, and which queues feed them. The cloud stack (modules/) renders it
+ * as Terraform; local mode (local/) renders it as processes, an event router and queue pollers.
+ * Both call `pipelineTopology` with their own resource names, so neither can drift from the other.
+ */
+import { formatFrameRate } from './capture-settings';
+import {
+  ENV,
+  FUNCTIONS,
+  frameQueueSettings,
+  jobStateChangedPattern,
+  videoUploadedPattern,
+} from './definition';
+import { type StackConfig, resolveProcessorPath } from './stack-config';
+
+/** The names (or, in Terraform, references) of the resources the functions are wired to. */
+export interface PipelineResources {
+  readonly ingressBucket: string;
+  readonly framesBucket: string;
+  readonly egressBucket: string;
+  readonly jobTable: string;
+  readonly frameQueueUrl: string;
+  readonly mediaConvertRoleArn: string;
+}
+
+export type FunctionKey = keyof typeof FUNCTIONS;
+
+export interface FunctionSpec {
+  readonly key: FunctionKey;
+  /** The deployed function name: `<namePrefix>-<suffix>`. */
+  readonly name: string;
+  readonly entry: string;
+  readonly description: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly environment: Readonly<Record<string, string>>;
+  /** The processor module the bundle is built with (frame worker only). */
+  readonly processor?: string;
+}
+
+export interface EventRuleSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly pattern: object;
+  readonly target: FunctionKey;
+  /** Name suffix of the queue that receives events the target failed on every retry. */
+  readonly failureQueue: 'ingress-failures' | 'completion-failures';
+}
+
+export interface QueueConsumerSpec {
+  readonly queue: 'frames' | 'frames-dead-letters';
+  readonly target: FunctionKey;
+  readonly batchSize: number;
+  readonly maximumConcurrency: number;
+}
+
+/** Lambda retries a failed asynchronous invocation twice (its maximum), then gives up to the queue. */
+export const ASYNC_INVOCATION_RETRIES = 2;
+/** Dead-lettered batches are rare; two at a time is plenty and leaves concurrency to the workers. */
+export const DEAD_LETTER_CONCURRENCY = 2;
+/** Listing a million frames (1,000 pages) and sending 10,000 messages fits well inside this. */
+export const COMPLETION_TIMEOUT_SECONDS = 900;
+
+/** The frame queue's name suffix; its dead-letter queue adds `-dead-letters`. */
+export const FRAME_QUEUE_SUFFIX = 'frames';
+
+/** The environment every function gets: Powertools' settings plus the function's own variables. */
+export function runtimeEnvironment(spec: Pick<FunctionSpec, 'name' | 'environment'>): Record<string, string> {
+  return { POWERTOOLS_SERVICE_NAME: spec.name, POWERTOOLS_LOG_LEVEL: 'INFO', ...spec.environment };
+}
+
+export function resourceName(config: Pick<StackConfig, 'namePrefix'>, suffix: string): string {
+  return `${config.namePrefix}-${suffix}`;
+}
+
+/**
+ * The names of the queues and table, which depend on the configuration alone (the buckets get
+ * unique generated names in the cloud, so they are not here).
+ */
+export function pipelineNames(config: Pick<StackConfig, 'namePrefix'>) {
+  const name = (suffix: string) => resourceName(config, suffix);
+  return {
+    jobTable: name('jobs'),
+    frameQueue: name(FRAME_QUEUE_SUFFIX),
+    frameDeadLetterQueue: name(`${FRAME_QUEUE_SUFFIX}-dead-letters`),
+    failureQueues: {
+      'ingress-failures': name('ingress-failures'),
+      'completion-failures': name('completion-failures'),
+    },
+  } as const;
+}
+
+export function pipelineTopology(config: StackConfig, resources: PipelineResources) {
+  const { processing } = config;
+  const name = (suffix: string) => resourceName(config, suffix);
+  const queueSettings = frameQueueSettings(processing);
+
+  const processingEnvironment = {
+    [ENV.jobTable]: resources.jobTable,
+    [ENV.framesBucket]: resources.framesBucket,
+    [ENV.egressBucket]: resources.egressBucket,
+    // A fan-in can live as long as the function that runs it; then another may take over.
+    [ENV.fanInLeaseSeconds]: String(processing.workerTimeoutSeconds),
+  };
+
+  const functions: Record<FunctionKey, FunctionSpec> = {
+    ingress: {
+      key: 'ingress',
+      name: name(FUNCTIONS.ingress.nameSuffix),
+      entry: FUNCTIONS.ingress.entry,
+      description: 'Submits a MediaConvert frame-capture job for each uploaded video',
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      environment: {
+        [ENV.jobTable]: resources.jobTable,
+        [ENV.framesBucket]: resources.framesBucket,
+        [ENV.mediaConvertRoleArn]: resources.mediaConvertRoleArn,
+        [ENV.pipelineName]: config.namePrefix,
+        [ENV.defaultFps]: formatFrameRate(config.capture.fps),
+        [ENV.defaultQuality]: String(config.capture.quality),
+        [ENV.defaultMaxCaptures]: String(config.capture.maxCaptures),
+      },
+    },
+    completion: {
+      key: 'completion',
+      name: name(FUNCTIONS.completion.nameSuffix),
+      entry: FUNCTIONS.completion.entry,
+      description: 'Records MediaConvert progress; on completion counts the frames and fans them out',
+      memoryMb: 512,
+      timeoutSeconds: COMPLETION_TIMEOUT_SECONDS,
+      environment: {
+        ...processingEnvironment,
+        [ENV.frameQueueUrl]: resources.frameQueueUrl,
+        [ENV.framesPerMessage]: String(processing.framesPerMessage),
+      },
+    },
+    frameWorker: {
+      key: 'frameWorker',
+      name: name(FUNCTIONS.frameWorker.nameSuffix),
+      entry: FUNCTIONS.frameWorker.entry,
+      description: 'Runs the frame processor over a batch of frames; the last batch of a run fans in',
+      memoryMb: processing.workerMemoryMb,
+      timeoutSeconds: processing.workerTimeoutSeconds,
+      environment: processingEnvironment,
+      processor: resolveProcessorPath(processing.processor),
+    },
+    deadLetters: {
+      key: 'deadLetters',
+      name: name(FUNCTIONS.deadLetters.nameSuffix),
+      entry: FUNCTIONS.deadLetters.entry,
+      description: 'Counts the frames of batches that failed every delivery as failed, so runs finish',
+      memoryMb: 512,
+      // It may run the fan-in, under the same lease as the worker.
+      timeoutSeconds: processing.workerTimeoutSeconds,
+      environment: processingEnvironment,
+    },
+  };
+
+  const rules: EventRuleSpec[] = [
+    {
+      name: name('video-uploaded'),
+      description: 'A video landed in the ingress bucket',
+      pattern: videoUploadedPattern(resources.ingressBucket, config.videoSuffixes),
+      target: 'ingress',
+      failureQueue: 'ingress-failures',
+    },
+    {
+      name: name('job-state'),
+      description: "One of this pipeline's MediaConvert jobs changed state",
+      pattern: jobStateChangedPattern(config.namePrefix),
+      target: 'completion',
+      failureQueue: 'completion-failures',
+    },
+  ];
+
+  const queueConsumers: QueueConsumerSpec[] = [
+    {
+      queue: 'frames',
+      target: 'frameWorker',
+      batchSize: queueSettings.batchSize,
+      maximumConcurrency: queueSettings.maximumConcurrency,
+    },
+    { queue: 'frames-dead-letters', target: 'deadLetters', batchSize: 1, maximumConcurrency: DEAD_LETTER_CONCURRENCY },
+  ];
+
+  return { functions, rules, queueConsumers };
+}
+
+export type PipelineTopology = ReturnType<typeof pipelineTopology>;
