@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { JOB_TABLE_KEY } from '../pipeline/job-record';
 
 export interface JobTableProps {
   readonly tableName: string;
@@ -14,8 +15,8 @@ export class JobTable extends Construct {
     this.table = new DynamodbTable(this, 'table', {
       name: props.tableName,
       billingMode: 'PAY_PER_REQUEST',
-      hashKey: 'VideoId',
-      attribute: [{ name: 'VideoId', type: 'S' }],
+      hashKey: JOB_TABLE_KEY,
+      attribute: [{ name: JOB_TABLE_KEY, type: 'S' }],
       pointInTimeRecovery: { enabled: true },
       // Encrypted with the AWS managed KMS key rather than the service-owned default.
       serverSideEncryption: { enabled: true },

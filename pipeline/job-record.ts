@@ -3,6 +3,9 @@
  * hash key `VideoId`. Functions write it; the CLI and users read it.
  */
 
+/** The job table's partition key: the stack, local mode and the CLI create and read it by this. */
+export const JOB_TABLE_KEY = 'VideoId';
+
 export const JOB_STATUS = {
   clipping: 'CLIPPING',
   submitted: 'SUBMITTED',

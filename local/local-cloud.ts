@@ -1,0 +1,326 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PROJECT_ROOT, bundleFunction } from '../pipeline/bundle';
+import { frameQueueSettings } from '../pipeline/definition';
+import { type StackConfig, loadStackConfig } from '../pipeline/stack-config';
+import {
+  type FunctionKey,
+  type PipelineResources,
+  pipelineNames,
+  pipelineTopology,
+  resourceName,
+  runtimeEnvironment,
+} from '../pipeline/topology';
+import { ensureJobTable, startDynamoServer } from './dynamo-server';
+import { EventRouter, type RouteTarget } from './event-router';
+import { LambdaRunner } from './lambda-runner';
+import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './local-identity';
+import { LocalMediaConvert } from './mediaconvert/mediaconvert-service';
+import { startMediaConvertServer } from './mediaconvert/mediaconvert-server';
+import { QueuePoller } from './queue-poller';
+import { objectCreatedEvent } from './s3-events';
+import { startS3Server } from './s3-server';
+import { startSqsServer } from './sqs-server';
+
+export interface LocalCloudOptions {
+  /** Where objects, the job table, scratch space and logs live (default `.frames`). */
+  readonly dataDirectory: string;
+  /** The stack configuration; default: frames.config.json (or FRAMES_CONFIG) as for `cdktf synth`. */
+  readonly config?: StackConfig;
+  /** Overrides the configuration's processor module for this cloud's frame worker. */
+  readonly processor?: string;
+  /** Fixed ports (for `frames local up`); 0 or unset picks free ones. */
+  readonly ports?: Partial<Record<keyof LocalEndpoints, number>>;
+  /** Lines worth a person's attention: failed invocations, retries given up. */
+  readonly onWarning?: (message: string) => void;
+}
+
+export interface LocalEndpoints {
+  readonly s3: string;
+  readonly dynamodb: string;
+  readonly sqs: string;
+  readonly mediaconvert: string;
+}
+
+/** What a client needs to use a running local cloud; written to `<data>/cloud.json` while it runs. */
+export interface LocalCloudDescription {
+  readonly pid: number;
+  readonly region: string;
+  readonly credentials: typeof LOCAL_CREDENTIALS;
+  readonly endpoints: LocalEndpoints;
+  readonly resources: PipelineResources & { readonly frameDeadLetterQueueUrl: string };
+  readonly logDirectory: string;
+}
+
+export interface LocalCloud extends LocalCloudDescription {
+  readonly config: StackConfig;
+  readonly clients: { readonly s3: S3Client; readonly dynamodb: DynamoDBDocumentClient; readonly sqs: SQSClient };
+  stop(): Promise<void>;
+}
+
+/** Another local cloud already runs on this data directory (LevelDB allows one process). */
+export class DataDirectoryInUseError extends Error {
+  override readonly name = 'DataDirectoryInUseError';
+  constructor(
+    readonly dataDirectory: string,
+    readonly running: LocalCloudDescription,
+  ) {
+    super(`A local cloud (pid ${running.pid}) is already using ${dataDirectory}`);
+  }
+}
+
+export const CLOUD_FILE = 'cloud.json';
+
+/** The running cloud on a data directory, if its process is alive. */
+export function runningCloud(dataDirectory: string): LocalCloudDescription | undefined {
+  let description: LocalCloudDescription;
+  try {
+    description = JSON.parse(readFileSync(join(dataDirectory, CLOUD_FILE), 'utf8')) as LocalCloudDescription;
+  } catch {
+    return undefined;
+  }
+  try {
+    process.kill(description.pid, 0);
+    return description;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The standard SDK client settings for talking to a local cloud. */
+export function localClientConfig(endpoint: string) {
+  return {
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    // s3rver stores aws-chunked bodies with their framing (FIELD-NOTES): checksum only when required.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  } as const;
+}
+
+/**
+ * Starts the whole pipeline on this machine: S3-, DynamoDB-, SQS- and MediaConvert-compatible
+ * servers on 127.0.0.1, the resources the stack declares (named from the same topology), the
+ * functions' deployable bundles in local execution environments, an event router applying the
+ * stack's event patterns, and queue pollers with the stack's event source mapping settings.
+ */
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const dataDirectory = resolve(options.dataDirectory);
+  mkdirSync(dataDirectory, { recursive: true });
+  const already = runningCloud(dataDirectory);
+  if (already) throw new DataDirectoryInUseError(dataDirectory, already);
+
+  const baseConfig = options.config ?? loadStackConfig(resolve(PROJECT_ROOT, process.env.FRAMES_CONFIG ?? 'frames.config.json'));
+  const config: StackConfig = options.processor
+    ? { ...baseConfig, processing: { ...baseConfig.processing, processor: resolve(options.processor) } }
+    : baseConfig;
+  const warn = options.onWarning ?? (() => undefined);
+  const names = pipelineNames(config);
+  const buckets = {
+    ingress: resourceName(config, 'ingress'),
+    frames: resourceName(config, 'frames'),
+    egress: resourceName(config, 'egress'),
+  };
+  const logDirectory = join(dataDirectory, 'logs');
+  mkdirSync(logDirectory, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    stops.length = 0;
+  };
+
+  try {
+    let router: EventRouter | undefined;
+    const identity = { region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID };
+
+    const dynamo = await startDynamoServer({ directory: join(dataDirectory, 'dynamodb'), port: options.ports?.dynamodb });
+    stops.push(() => dynamo.stop());
+    const sqsServer = await startSqsServer({ port: options.ports?.sqs });
+    stops.push(() => sqsServer.stop());
+    const s3Server = await startS3Server({
+      directory: join(dataDirectory, 's3'),
+      buckets: Object.values(buckets),
+      port: options.ports?.s3,
+      onRecord: (record) => {
+        // Only the ingress bucket sends its events to EventBridge, as in the stack.
+        if (record.s3.bucket.name !== buckets.ingress) return;
+        const event = objectCreatedEvent(record, identity);
+        if (event) router?.publish(event);
+      },
+    });
+    stops.push(() => s3Server.stop());
+
+    const s3 = new S3Client(localClientConfig(s3Server.endpoint));
+    const dynamoClient = new DynamoDBClient(localClientConfig(dynamo.endpoint));
+    const sqs = new SQSClient(localClientConfig(sqsServer.endpoint));
+    stops.push(async () => [s3, dynamoClient, sqs].forEach((client) => client.destroy()));
+
+    const mediaConvert = new LocalMediaConvert({
+      s3,
+      workDirectory: join(dataDirectory, 'mediaconvert'),
+      identity,
+      emit: (event) => router?.publish(event),
+      maxConcurrentJobs: Math.max(1, availableParallelism()),
+      statusUpdateIntervalMs: 2_000,
+      uploadConcurrency: 16,
+    });
+    const mediaConvertServer = await startMediaConvertServer(mediaConvert, { port: options.ports?.mediaconvert });
+    stops.push(() => mediaConvertServer.stop());
+    stops.push(() => mediaConvert.stop());
+
+    // The resources, as the stack declares them.
+    await ensureJobTable(dynamoClient, names.jobTable);
+    const settings = frameQueueSettings(config.processing);
+    const deadLetterQueueUrl = await createQueue(sqs, names.frameDeadLetterQueue, {
+      VisibilityTimeout: String(settings.deadLetterVisibilityTimeoutSeconds),
+      MessageRetentionPeriod: String(settings.messageRetentionSeconds),
+    });
+    const deadLetterQueueArn = await queueArn(sqs, deadLetterQueueUrl);
+    const frameQueueUrl = await createQueue(sqs, names.frameQueue, {
+      VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+      MessageRetentionPeriod: String(settings.messageRetentionSeconds),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount: settings.maxReceiveCount }),
+    });
+    const failureQueueUrls = {
+      'ingress-failures': await createQueue(sqs, names.failureQueues['ingress-failures'], {}),
+      'completion-failures': await createQueue(sqs, names.failureQueues['completion-failures'], {}),
+    };
+
+    const resources: LocalCloudDescription['resources'] = {
+      ingressBucket: buckets.ingress,
+      framesBucket: buckets.frames,
+      egressBucket: buckets.egress,
+      jobTable: names.jobTable,
+      frameQueueUrl,
+      frameDeadLetterQueueUrl: deadLetterQueueUrl,
+      mediaConvertRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${resourceName(config, 'mediaconvert')}`,
+    };
+    const topology = pipelineTopology(config, resources);
+    const endpoints: LocalEndpoints = {
+      s3: s3Server.endpoint,
+      dynamodb: dynamo.endpoint,
+      sqs: sqsServer.endpoint,
+      mediaconvert: mediaConvertServer.endpoint,
+    };
+
+    // The deployable bundles, built for this machine (sharp resolves from the repository).
+    const bundleRoot = join('.build', 'local', createHash('sha256').update(dataDirectory).digest('hex').slice(0, 12));
+    const cores = Math.max(1, availableParallelism());
+    const concurrency: Record<FunctionKey, number> = {
+      ingress: 2,
+      completion: 2,
+      frameWorker: Math.min(topology.queueConsumers[0].maximumConcurrency, cores),
+      deadLetters: Math.min(topology.queueConsumers[1].maximumConcurrency, cores),
+    };
+    const runners = {} as Record<FunctionKey, LambdaRunner>;
+    for (const spec of Object.values(topology.functions)) {
+      const bundle = bundleFunction(spec.entry, join(bundleRoot, spec.name), { processor: spec.processor, nativeTarget: 'host' });
+      runners[spec.key] = new LambdaRunner({
+        name: spec.name,
+        arn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${spec.name}`,
+        bundleDirectory: bundle.directory,
+        environment: { ...functionEndpoints(endpoints), ...runtimeEnvironment(spec) },
+        timeoutSeconds: spec.timeoutSeconds,
+        memoryMb: spec.memoryMb,
+        maxConcurrency: concurrency[spec.key],
+        logFile: join(logDirectory, `${spec.name}.log`),
+      });
+      stops.push(() => runners[spec.key].stop());
+    }
+    const targetOf = (key: FunctionKey): RouteTarget => ({
+      name: runners[key].name,
+      arn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${runners[key].name}`,
+      invoke: (event) => runners[key].invoke(event),
+    });
+
+    router = new EventRouter(
+      topology.rules.map((rule) => ({
+        rule,
+        target: targetOf(rule.target),
+        onFailure: async (record) => {
+          await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrls[rule.failureQueue], MessageBody: JSON.stringify(record) }));
+        },
+      })),
+      undefined,
+      warn,
+    );
+
+    const queueUrls = { frames: frameQueueUrl, 'frames-dead-letters': deadLetterQueueUrl };
+    const queueArns = { frames: await queueArn(sqs, frameQueueUrl), 'frames-dead-letters': deadLetterQueueArn };
+    for (const consumer of topology.queueConsumers) {
+      const poller = new QueuePoller({
+        sqs,
+        queueUrl: queueUrls[consumer.queue],
+        queueArn: queueArns[consumer.queue],
+        region: LOCAL_REGION,
+        batchSize: consumer.batchSize,
+        concurrency: concurrency[consumer.target],
+        target: targetOf(consumer.target),
+        onError: warn,
+      });
+      poller.start();
+      stops.push(() => poller.stop());
+    }
+
+    const description: LocalCloudDescription = {
+      pid: process.pid,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoints,
+      resources,
+      logDirectory,
+    };
+    const cloudFile = join(dataDirectory, CLOUD_FILE);
+    writeFileSync(cloudFile, `${JSON.stringify(description, null, 2)}\n`);
+    stops.unshift(async () => rmSync(cloudFile, { force: true }));
+
+    return {
+      ...description,
+      config,
+      clients: { s3, dynamodb: DynamoDBDocumentClient.from(dynamoClient), sqs },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/**
+ * What makes the functions' unmodified SDK clients talk to the local servers: the SDK's
+ * service-specific endpoint variables, local credentials (never the user's own), and checksums only
+ * where required (s3rver). Nothing else of this process's environment is passed on.
+ */
+function functionEndpoints(endpoints: LocalEndpoints): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    TZ: 'UTC',
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_MEDIACONVERT: endpoints.mediaconvert,
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+  };
+}
+
+async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  return QueueUrl!;
+}
+
+async function queueArn(sqs: SQSClient, url: string): Promise<string> {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  return Attributes!.QueueArn!;
+}

@@ -1,0 +1,220 @@
+import { z } from 'zod';
+
+/**
+ * What the local MediaConvert endpoint executes, read from CreateJob's wire body (lowerCamelCase,
+ * as the SDK and `aws mediaconvert create-job` send it). It supports the subset this pipeline's job
+ * templates use: one S3 file input; file-group outputs that are frame capture to JPEG or H.264 in
+ * MP4. Anything else gets a BadRequest that names the setting: never a job that silently ignores
+ * what was asked of it.
+ */
+
+export class BadRequestError extends Error {
+  override readonly name = 'BadRequestException';
+}
+
+export interface S3Location {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/** Where a file-group output goes: `s3://bucket/prefix/base`, or the input's name when it ends in `/`. */
+export interface OutputLocation {
+  readonly bucket: string;
+  /** Key prefix including the trailing slash, or '' at the bucket root. */
+  readonly prefix: string;
+  /** File name before the modifier and extension. */
+  readonly baseName: string;
+  readonly nameModifier: string;
+}
+
+export interface FrameCaptureOutput extends OutputLocation {
+  readonly groupIndex: number;
+  readonly framerateNumerator: number;
+  readonly framerateDenominator: number;
+  readonly maxCaptures: number;
+  /** MediaConvert's JPEG quality, 1..100. */
+  readonly quality: number;
+}
+
+export interface VideoOutput extends OutputLocation {
+  readonly groupIndex: number;
+  readonly width?: number;
+  readonly height?: number;
+  readonly maxBitrate?: number;
+}
+
+export interface JobPlan {
+  readonly input: S3Location & { readonly uri: string };
+  readonly frameCaptures: readonly FrameCaptureOutput[];
+  readonly videos: readonly VideoOutput[];
+  readonly outputGroupCount: number;
+}
+
+const MAX_INT = 2 ** 31 - 1;
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+const frameCaptureSettings = z.strictObject({
+  framerateNumerator: int(1, MAX_INT),
+  framerateDenominator: int(1, MAX_INT),
+  maxCaptures: int(1, 10_000_000).optional(),
+  quality: int(1, 100).optional(),
+});
+
+const h264Settings = z.strictObject({
+  rateControlMode: z.enum(['QVBR', 'CBR', 'VBR']).optional(),
+  qvbrSettings: z.strictObject({ qvbrQualityLevel: int(1, 10).optional() }).optional(),
+  maxBitrate: int(1000, 1_152_000_000).optional(),
+  bitrate: int(1000, 1_152_000_000).optional(),
+  sceneChangeDetect: z.enum(['DISABLED', 'ENABLED', 'TRANSITION_DETECTION']).optional(),
+});
+
+const output = z.strictObject({
+  nameModifier: z.string().optional(),
+  extension: z.string().optional(),
+  containerSettings: z.strictObject({
+    container: z.enum(['RAW', 'MP4']),
+    mp4Settings: z.strictObject({}).optional(),
+  }),
+  videoDescription: z.strictObject({
+    width: int(32, 8192).optional(),
+    height: int(32, 4320).optional(),
+    scalingBehavior: z.enum(['DEFAULT', 'STRETCH_TO_OUTPUT']).optional(),
+    codecSettings: z.strictObject({
+      codec: z.enum(['FRAME_CAPTURE', 'H_264']),
+      frameCaptureSettings: frameCaptureSettings.optional(),
+      h264Settings: h264Settings.optional(),
+    }),
+  }),
+});
+
+const outputGroup = z.strictObject({
+  name: z.string().optional(),
+  outputGroupSettings: z.strictObject({
+    type: z.literal('FILE_GROUP_SETTINGS'),
+    fileGroupSettings: z.strictObject({ destination: z.string() }),
+  }),
+  outputs: z.array(output).min(1),
+});
+
+const settings = z.strictObject({
+  timecodeConfig: z.strictObject({ source: z.enum(['ZEROBASED', 'EMBEDDED', 'SPECIFIEDSTART']) }).optional(),
+  inputs: z
+    .array(
+      z.strictObject({
+        fileInput: z.string(),
+        timecodeSource: z.enum(['ZEROBASED', 'EMBEDDED', 'SPECIFIEDSTART']).optional(),
+        // ffmpeg applies rotation metadata by default, which is what AUTO asks for.
+        videoSelector: z.strictObject({ rotate: z.enum(['AUTO', 'DEGREE_0']).optional() }).optional(),
+      }),
+    )
+    .length(1, 'the local endpoint runs jobs with exactly one input'),
+  outputGroups: z.array(outputGroup).min(1),
+});
+
+export const createJobBody = z.object({
+  role: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'),
+  settings,
+  userMetadata: z.record(z.string(), z.string()).optional(),
+  clientRequestToken: z.string().optional(),
+  queue: z.string().optional(),
+});
+
+export type CreateJobBody = z.infer<typeof createJobBody>;
+
+/** Reads and checks a CreateJob body; throws BadRequestError naming the first setting at fault. */
+export function planJob(body: unknown): { request: CreateJobBody; plan: JobPlan } {
+  const parsed = createJobBody.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');
+    const what =
+      issue.code === 'unrecognized_keys'
+        ? `${issue.keys.join(', ')} ${issue.keys.length > 1 ? 'are' : 'is'} not supported by the local MediaConvert endpoint`
+        : issue.message;
+    throw new BadRequestError(`/${where.replace(/^\./, '')}: ${what}`);
+  }
+  const request = parsed.data;
+  const input = parseS3Uri(request.settings.inputs[0].fileInput, 'settings.inputs[0].fileInput');
+  if (input.key === '' || input.key.endsWith('/')) {
+    throw new BadRequestError('settings.inputs[0].fileInput must name an object, not a folder');
+  }
+  const inputBaseName = input.key.slice(input.key.lastIndexOf('/') + 1).replace(/\.[^.]*$/, '');
+
+  const frameCaptures: FrameCaptureOutput[] = [];
+  const videos: VideoOutput[] = [];
+  request.settings.outputGroups.forEach((group, groupIndex) => {
+    const destination = group.outputGroupSettings.fileGroupSettings.destination;
+    const where = `settings.outputGroups[${groupIndex}]`;
+    const base = parseDestination(destination, inputBaseName, `${where}.outputGroupSettings.fileGroupSettings.destination`);
+    group.outputs.forEach((out, outputIndex) => {
+      const at = `${where}.outputs[${outputIndex}]`;
+      const { codec } = out.videoDescription.codecSettings;
+      const location = { ...base, nameModifier: out.nameModifier ?? '' };
+      if (codec === 'FRAME_CAPTURE') {
+        const capture = out.videoDescription.codecSettings.frameCaptureSettings;
+        if (out.containerSettings.container !== 'RAW') throw new BadRequestError(`${at}: frame capture needs container RAW`);
+        if (!capture) throw new BadRequestError(`${at}.videoDescription.codecSettings.frameCaptureSettings is required for FRAME_CAPTURE`);
+        frameCaptures.push({
+          ...location,
+          groupIndex,
+          framerateNumerator: capture.framerateNumerator,
+          framerateDenominator: capture.framerateDenominator,
+          maxCaptures: capture.maxCaptures ?? 10_000_000,
+          quality: capture.quality ?? 80,
+        });
+      } else {
+        if (out.containerSettings.container !== 'MP4') throw new BadRequestError(`${at}: H_264 is supported in container MP4 only`);
+        const h264 = out.videoDescription.codecSettings.h264Settings;
+        videos.push({
+          ...location,
+          groupIndex,
+          width: out.videoDescription.width,
+          height: out.videoDescription.height,
+          maxBitrate: h264?.maxBitrate ?? h264?.bitrate,
+        });
+      }
+    });
+  });
+  if (videos.length === 0) {
+    // MediaConvert's own rule (FIELD-NOTES): frame capture rides along a regular video output.
+    throw new BadRequestError('A job with only frame capture outputs is not allowed: add a video output (for example an MP4 proxy)');
+  }
+  if (frameCaptures.length > 1 || videos.length > 1) {
+    throw new BadRequestError('The local MediaConvert endpoint runs at most one frame capture and one video output per job');
+  }
+  return {
+    request,
+    plan: { input, frameCaptures, videos, outputGroupCount: request.settings.outputGroups.length },
+  };
+}
+
+function parseS3Uri(uri: string, field: string): S3Location & { uri: string } {
+  const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!match) throw new BadRequestError(`${field} must be an s3:// URI (got ${JSON.stringify(uri)})`);
+  return { bucket: match[1], key: match[2], uri };
+}
+
+function parseDestination(destination: string, inputBaseName: string, field: string): Omit<OutputLocation, 'nameModifier'> {
+  const { bucket, key } = parseS3Uri(destination, field);
+  const slash = key.lastIndexOf('/');
+  const prefix = key.slice(0, slash + 1);
+  const baseName = key.slice(slash + 1) || inputBaseName;
+  return { bucket, prefix, baseName };
+}
+
+/**
+ * MediaConvert's frame capture quality (1..100, higher is better) as ffmpeg's JPEG quantiser scale
+ * (`-q:v` 2..31, lower is better), linearly: 100 → 2, 80 → 8, 1 → 31.
+ */
+export function jpegQscaleFor(quality: number): number {
+  return Math.round(2 + ((100 - quality) * 29) / 99);
+}
+
+/** `<base><modifier>.NNNNNNN.jpg`, 0-based, seven digits: MediaConvert's frame capture names. */
+export function frameCaptureKey(output: OutputLocation, index: number): string {
+  return `${output.prefix}${output.baseName}${output.nameModifier}.${String(index).padStart(7, '0')}.jpg`;
+}
+
+export function videoOutputKey(output: OutputLocation): string {
+  return `${output.prefix}${output.baseName}${output.nameModifier}.mp4`;
+}

@@ -1,0 +1,288 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { createReadStream } from 'node:fs';
+import { FfmpegError, framePattern, runFfmpegJob } from './ffmpeg-job';
+import { uploadFramesAsProduced } from './frame-uploader';
+import { type LocalJob, type OutputGroupDetail, jobStateChangeEvent } from './job-events';
+import { type JobPlan, BadRequestError, frameCaptureKey, planJob, videoOutputKey } from './job-settings';
+
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundException';
+}
+export class ConflictError extends Error {
+  override readonly name = 'ConflictException';
+}
+
+/**
+ * Error codes the local endpoint reports, from MediaConvert's documented list: 1010 when the input
+ * cannot be opened or probed (missing object, not a media file, no video track); 1999 for any
+ * other failure of the transcode, with ffmpeg's own last words as the message.
+ */
+export const LOCAL_ERROR_CODES = { inputUnreadable: 1010, transcodeFailed: 1999 } as const;
+
+export interface MediaConvertServiceOptions {
+  readonly s3: S3Client;
+  /** Scratch space: each job's input copy and the frames not yet uploaded. */
+  readonly workDirectory: string;
+  readonly identity: { readonly region: string; readonly account: string };
+  /** Receives each "MediaConvert Job State Change" event (local mode routes it like EventBridge). */
+  readonly emit: (event: object) => void;
+  /** Jobs transcoding at once; ffmpeg already uses every core, so more only queue up. */
+  readonly maxConcurrentJobs: number;
+  /** STATUS_UPDATE cadence; MediaConvert's is a minute, local mode's a couple of seconds. */
+  readonly statusUpdateIntervalMs: number;
+  readonly uploadConcurrency: number;
+}
+
+/** A repeated CreateJob with the same client request token within this window returns the first job. */
+const IDEMPOTENCY_WINDOW_MS = 60_000;
+
+/**
+ * The jobs behind the local MediaConvert endpoint: CreateJob, GetJob, ListJobs and CancelJob
+ * semantics, and each job executed with ffmpeg, its events emitted as MediaConvert emits them.
+ */
+export class LocalMediaConvert {
+  private readonly jobs = new Map<string, LocalJob>();
+  private readonly plans = new Map<string, JobPlan>();
+  private readonly aborts = new Map<string, AbortController>();
+  private readonly byToken = new Map<string, string>();
+  private readonly queued: string[] = [];
+  private readonly running = new Set<Promise<void>>();
+  private active = 0;
+
+  constructor(private readonly options: MediaConvertServiceOptions) {}
+
+  createJob(body: unknown): LocalJob {
+    const { request, plan } = planJob(body);
+    if (request.queue && !/(^|\/)Default$/.test(request.queue)) {
+      throw new BadRequestError(`Queue ${request.queue} does not exist locally; use the Default queue`);
+    }
+    const token = request.clientRequestToken;
+    const earlier = token ? this.jobs.get(this.byToken.get(token) ?? '') : undefined;
+    if (earlier && Date.now() - earlier.createdAt.getTime() < IDEMPOTENCY_WINDOW_MS) return earlier;
+
+    const { region, account } = this.options.identity;
+    const id = `${Date.now()}-${randomBytes(3).toString('hex')}`;
+    const job: LocalJob = {
+      id,
+      arn: `arn:aws:mediaconvert:${region}:${account}:jobs/${id}`,
+      queueArn: `arn:aws:mediaconvert:${region}:${account}:queues/Default`,
+      createdAt: new Date(),
+      role: request.role,
+      settings: request.settings,
+      userMetadata: request.userMetadata ?? {},
+      clientRequestToken: token,
+      status: 'SUBMITTED',
+    };
+    this.jobs.set(id, job);
+    this.plans.set(id, plan);
+    if (token) this.byToken.set(token, id);
+    this.queued.push(id);
+    this.startQueued();
+    return job;
+  }
+
+  getJob(id: string): LocalJob {
+    const job = this.jobs.get(id);
+    if (!job) throw new NotFoundError(`The specified job ${id} was not found`);
+    return job;
+  }
+
+  listJobs(query: { order?: string; status?: string; maxResults?: number; nextToken?: string }) {
+    const newestFirst = query.order !== 'ASCENDING';
+    const all = [...this.jobs.values()]
+      .filter((job) => !query.status || job.status === query.status)
+      .sort((a, b) => (a.createdAt.getTime() - b.createdAt.getTime()) * (newestFirst ? -1 : 1));
+    const start = query.nextToken ? Number(Buffer.from(query.nextToken, 'base64url').toString()) : 0;
+    if (!Number.isInteger(start) || start < 0) throw new BadRequestError('nextToken is not valid');
+    const size = Math.min(Math.max(query.maxResults ?? 20, 1), 20);
+    const page = all.slice(start, start + size);
+    const next = start + size < all.length ? Buffer.from(String(start + size)).toString('base64url') : undefined;
+    return { jobs: page, nextToken: next };
+  }
+
+  cancelJob(id: string): void {
+    const job = this.getJob(id);
+    if (job.status !== 'SUBMITTED' && job.status !== 'PROGRESSING') {
+      throw new ConflictError(`Job ${id} is ${job.status} and can no longer be canceled`);
+    }
+    const queuedAt = this.queued.indexOf(id);
+    if (queuedAt >= 0) this.queued.splice(queuedAt, 1);
+    this.aborts.get(id)?.abort();
+    this.finish(job, { status: 'CANCELED' });
+  }
+
+  /** Resolves when every job started so far has finished. */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  /** Cancels whatever is running or queued, e.g. when the local cloud stops. */
+  async stop(): Promise<void> {
+    this.queued.length = 0;
+    for (const controller of this.aborts.values()) controller.abort();
+    await this.drain();
+  }
+
+  private startQueued(): void {
+    while (this.active < this.options.maxConcurrentJobs && this.queued.length > 0) {
+      const id = this.queued.shift()!;
+      this.active += 1;
+      const run = this.execute(this.getJob(id), this.plans.get(id)!)
+        .catch(() => undefined)
+        .finally(() => {
+          this.active -= 1;
+          this.running.delete(run);
+          this.startQueued();
+        });
+      this.running.add(run);
+    }
+  }
+
+  private emit(job: LocalJob, statusUpdate?: { framesDecoded: number }): void {
+    this.options.emit(jobStateChangeEvent(job, this.options.identity, statusUpdate));
+  }
+
+  private finish(job: LocalJob, outcome: Partial<LocalJob> & { status: LocalJob['status'] }): void {
+    if (job.status !== 'SUBMITTED' && job.status !== 'PROGRESSING') return;
+    Object.assign(job, outcome, { finishedAt: new Date() });
+    this.emit(job);
+  }
+
+  private async execute(job: LocalJob, plan: JobPlan): Promise<void> {
+    const { s3, workDirectory, statusUpdateIntervalMs, uploadConcurrency } = this.options;
+    const controller = new AbortController();
+    this.aborts.set(job.id, controller);
+    const directory = join(workDirectory, job.id);
+    const framesDirectory = join(directory, 'frames');
+    try {
+      if (job.status !== 'SUBMITTED') return;
+      Object.assign(job, { status: 'PROGRESSING', startedAt: new Date(), currentPhase: 'PROBING', jobPercentComplete: 0 });
+      this.emit(job);
+      await mkdir(framesDirectory, { recursive: true });
+
+      const inputPath = join(directory, 'input');
+      try {
+        const object = await s3.send(new GetObjectCommand({ Bucket: plan.input.bucket, Key: plan.input.key }), {
+          abortSignal: controller.signal,
+        });
+        await pipeline(object.Body as Readable, createWriteStream(inputPath));
+      } catch (error) {
+        if (controller.signal.aborted) return;
+        this.finish(job, {
+          status: 'ERROR',
+          errorCode: LOCAL_ERROR_CODES.inputUnreadable,
+          errorMessage: `Unable to open input file [${plan.input.uri}]: [Failed probe/open: [${(error as Error).message}]]`,
+        });
+        return;
+      }
+
+      const frames = plan.frameCaptures[0];
+      const video = plan.videos[0];
+      const videoPath = join(directory, 'video.mp4');
+      let ffmpegDone = false;
+      let abandoned = false;
+      let lastUpdate = 0;
+      const transcode = runFfmpegJob(
+        {
+          inputPath,
+          frames: frames && { output: frames, directory: framesDirectory },
+          video: video && { output: video, path: videoPath },
+          onProgress: ({ percent, framesDecoded }) => {
+            job.currentPhase = 'TRANSCODING';
+            job.jobPercentComplete = percent;
+            if (Date.now() - lastUpdate >= statusUpdateIntervalMs) {
+              lastUpdate = Date.now();
+              this.emit(job, { framesDecoded });
+            }
+          },
+        },
+        controller.signal,
+      ).finally(() => {
+        ffmpegDone = true;
+      });
+      transcode.catch(() => {
+        abandoned = true;
+      });
+      const uploads = frames
+        ? uploadFramesAsProduced({
+            pathOf: (index) => join(framesDirectory, framePattern(frames).replace('%07d', String(index).padStart(7, '0'))),
+            upload: async (index, body) => {
+              await s3.send(
+                new PutObjectCommand({ Bucket: frames.bucket, Key: frameCaptureKey(frames, index), Body: body, ContentType: 'image/jpeg' }),
+                { abortSignal: controller.signal },
+              );
+            },
+            isFinished: () => ffmpegDone && !abandoned,
+            isAbandoned: () => abandoned || controller.signal.aborted,
+            concurrency: uploadConcurrency,
+          })
+        : Promise.resolve(0);
+
+      let result;
+      try {
+        result = await transcode;
+      } catch (error) {
+        await uploads.catch(() => undefined);
+        if (controller.signal.aborted) return;
+        const opened = error instanceof FfmpegError && error.opened;
+        this.finish(job, {
+          status: 'ERROR',
+          errorCode: opened ? LOCAL_ERROR_CODES.transcodeFailed : LOCAL_ERROR_CODES.inputUnreadable,
+          errorMessage: opened
+            ? `Transcoding [${plan.input.uri}] failed: [${(error as Error).message}]`
+            : `Unable to open input file [${plan.input.uri}]: [Failed probe/open: [${(error as Error).message}]]`,
+        });
+        return;
+      }
+      job.currentPhase = 'UPLOADING';
+      const frameCount = await uploads;
+      if (video) {
+        await new Upload({
+          client: s3,
+          params: { Bucket: video.bucket, Key: videoOutputKey(video), Body: createReadStream(videoPath), ContentType: 'video/mp4' },
+        }).done();
+      }
+
+      const sizeOf = (outputIndex: number) => {
+        const size = result.outputSizes[outputIndex] ?? { width: 0, height: 0 };
+        return { widthInPx: size.width, heightInPx: size.height };
+      };
+      const groups: OutputGroupDetail[] = Array.from({ length: plan.outputGroupCount }, () => ({ outputDetails: [], type: 'FILE_GROUP' }));
+      if (frames) {
+        groups[frames.groupIndex].outputDetails.push({
+          // For frame capture MediaConvert reports only the last capture's path.
+          outputFilePaths: frameCount > 0 ? [`s3://${frames.bucket}/${frameCaptureKey(frames, frameCount - 1)}`] : [],
+          durationInMs: result.durationMs,
+          videoDetails: sizeOf(0),
+        });
+      }
+      if (video) {
+        groups[video.groupIndex].outputDetails.push({
+          outputFilePaths: [`s3://${video.bucket}/${videoOutputKey(video)}`],
+          durationInMs: result.durationMs,
+          videoDetails: sizeOf(frames ? 1 : 0),
+        });
+      }
+      this.finish(job, { status: 'COMPLETE', jobPercentComplete: 100, outputGroupDetails: groups });
+    } catch (error) {
+      if (!controller.signal.aborted) {
+        this.finish(job, {
+          status: 'ERROR',
+          errorCode: LOCAL_ERROR_CODES.transcodeFailed,
+          errorMessage: `Writing the outputs of [${plan.input.uri}] failed: [${(error as Error).message}]`,
+        });
+      }
+    } finally {
+      this.aborts.delete(job.id);
+      this.plans.delete(job.id);
+      await rm(directory, { recursive: true, force: true });
+    }
+  }
+}
