@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `frames` command. The CLI is TypeScript run through tsx's require hook (esbuild), so there is
+// no build step between `npm ci` and `npx frames`.
+
+// The AWS SDK warns on every start under Node 20 that its 2027 releases need Node 22. The README
+// says so once; repeating it above every progress bar helps nobody. Other warnings still show.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const name = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type ?? (warning && warning.name);
+  if (name === 'NodeVersionSupportWarning') return;
+  emitWarning(warning, ...rest);
+};
+
+require('tsx/cjs/api').register();
+require('./main.ts');

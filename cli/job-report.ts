@@ -1,0 +1,68 @@
+import type { JobRecord } from '../pipeline/job-record';
+
+/** The job as `--json` prints it: stable lower-camel-case names scripts can rely on. */
+export interface JobReport {
+  readonly videoId: string;
+  readonly runId?: string;
+  readonly status: string;
+  readonly totalFrames?: number;
+  readonly processedFrames: number;
+  readonly failedFrames: number;
+  readonly extractPercent?: number;
+  readonly fps?: string;
+  readonly frameWidth?: number;
+  readonly frameHeight?: number;
+  readonly durationMs?: number;
+  readonly mediaConvertJobId?: string;
+  /** Path of the local copy of results.jsonl (COMPLETE runs fetched by `frames run`). */
+  readonly results?: string;
+  readonly summary?: string;
+  readonly resultsUri?: string;
+  readonly error?: { readonly code: string; readonly message: string; readonly serviceCode?: number | string };
+  readonly createdAt?: string;
+  readonly submittedAt?: string;
+  readonly extractedAt?: string;
+  readonly completedAt?: string;
+}
+
+export function jobReport(record: JobRecord, local: { results?: string; summary?: string } = {}): JobReport {
+  return {
+    videoId: record.VideoId,
+    runId: record.RunId,
+    status: record.Status,
+    totalFrames: record.TotalFrames,
+    processedFrames: record.ProcessedFrames ?? 0,
+    failedFrames: record.FailedFrames ?? 0,
+    extractPercent: record.ExtractPercent,
+    fps: record.FpsNumerator ? `${record.FpsNumerator}/${record.FpsDenominator ?? 1}` : undefined,
+    frameWidth: record.FrameWidth,
+    frameHeight: record.FrameHeight,
+    durationMs: record.DurationMs,
+    mediaConvertJobId: record.MediaConvertJobId,
+    results: local.results,
+    summary: local.summary,
+    resultsUri: record.ResultsKey ? `s3://${record.ResultsBucket}/${record.ResultsKey}` : undefined,
+    error: record.Error
+      ? { code: record.Error.Code, message: record.Error.Message, serviceCode: record.Error.ServiceCode }
+      : undefined,
+    createdAt: record.CreatedAt,
+    submittedAt: record.SubmittedAt,
+    extractedAt: record.ExtractedAt,
+    completedAt: record.CompletedAt,
+  };
+}
+
+/** The same, for a person: a few aligned lines. */
+export function describeReport(report: JobReport): string {
+  const lines = [`${report.videoId}: ${report.status}`];
+  if (report.totalFrames !== undefined) {
+    lines.push(`  frames      ${report.processedFrames} processed, ${report.failedFrames} failed, ${report.totalFrames} in all`);
+  } else if (report.extractPercent !== undefined) {
+    lines.push(`  extracting  ${report.extractPercent}%`);
+  }
+  if (report.frameWidth) lines.push(`  size        ${report.frameWidth}x${report.frameHeight}, ${((report.durationMs ?? 0) / 1000).toFixed(2)} s, captured at ${report.fps} fps`);
+  if (report.results) lines.push(`  results     ${report.results}`);
+  else if (report.resultsUri) lines.push(`  results     ${report.resultsUri}`);
+  if (report.error) lines.push(`  error       ${report.error.code}: ${report.error.message}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,50 @@
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { JOB_STATUS, JOB_TABLE_KEY, type JobRecord } from '../pipeline/job-record';
+
+export async function readJob(dynamodb: DynamoDBDocumentClient, table: string, videoId: string): Promise<JobRecord | undefined> {
+  const { Item } = await dynamodb.send(
+    new GetCommand({ TableName: table, Key: { [JOB_TABLE_KEY]: videoId }, ConsistentRead: true }),
+  );
+  return Item as JobRecord | undefined;
+}
+
+export const isFinished = (record: JobRecord) => record.Status === JOB_STATUS.complete || record.Status === JOB_STATUS.failed;
+
+/** A job record never appeared for an upload: the event was not routed, or ingress kept failing. */
+export class JobNeverStartedError extends Error {
+  override readonly name = 'JobNeverStartedError';
+}
+
+/**
+ * Follows one video's record until its run (the one that differs from `previousRunId`, the run
+ * recorded before this upload) is COMPLETE or FAILED, reporting every change. Polls the table:
+ * one consistent read every `pollMs`, which is nothing next to the pipeline's own writes.
+ */
+export async function watchJob(options: {
+  readonly dynamodb: DynamoDBDocumentClient;
+  readonly table: string;
+  readonly videoId: string;
+  readonly previousRunId?: string;
+  readonly onUpdate: (record: JobRecord) => void;
+  readonly pollMs?: number;
+  /** How long to wait for the run's record to appear before giving up. */
+  readonly startTimeoutMs?: number;
+}): Promise<JobRecord> {
+  const pollMs = options.pollMs ?? 250;
+  const startedBy = Date.now() + (options.startTimeoutMs ?? 60_000);
+  let last = '';
+  for (;;) {
+    const record = await readJob(options.dynamodb, options.table, options.videoId);
+    if (record && record.RunId !== options.previousRunId) {
+      const fingerprint = `${record.Status}|${record.ExtractPercent}|${record.ProcessedFrames}|${record.FailedFrames}|${record.TotalFrames}`;
+      if (fingerprint !== last) {
+        last = fingerprint;
+        options.onUpdate(record);
+      }
+      if (isFinished(record)) return record;
+    } else if (Date.now() > startedBy) {
+      throw new JobNeverStartedError(`No job started for ${JSON.stringify(options.videoId)} within ${Math.round((options.startTimeoutMs ?? 60_000) / 1000)} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}

@@ -1,0 +1,143 @@
+import { Command, Option } from 'commander';
+import { CliError, EXIT } from './exit-codes';
+import { localUp } from './local-up';
+import { dataDirectoryOf } from './pipeline-connection';
+import { type RunOptions, runVideos } from './run-videos';
+import { demoSample } from './sample-video';
+import { showStatus } from './show-status';
+
+const io = { stdout: process.stdout, stderr: process.stderr };
+
+const EXIT_HELP = `
+Exit codes:
+  0  done (run: every video COMPLETE)
+  1  a job FAILED; its error code and message are printed
+  2  bad command line or input file; nothing was started
+  3  job or local cloud not found, or another problem (function logs: <data dir>/logs)`;
+
+const dataDirOption = () =>
+  new Option('--data-dir <dir>', 'local cloud data: objects, job table, logs, results').env('FRAMES_DATA_DIR').default('.frames');
+
+function captureOptions(command: Command): Command {
+  return command
+    .option('--fps <rate>', 'frames captured per second: N, N/D (30000/1001) or a decimal (0.5); default: the stack config')
+    .option('--quality <q>', 'JPEG quality 1..100 (MediaConvert scale); default: the stack config')
+    .option('--max-captures <n>', 'capture at most this many frames');
+}
+
+interface RunFlags {
+  fps?: string;
+  quality?: string;
+  maxCaptures?: string;
+  processor?: string;
+  key?: string;
+  json?: boolean;
+  dataDir?: string;
+}
+
+const runOptions = (flags: RunFlags): RunOptions => ({
+  fps: flags.fps,
+  quality: flags.quality,
+  maxCaptures: flags.maxCaptures,
+  processor: flags.processor,
+  key: flags.key,
+  json: flags.json,
+  dataDirectory: dataDirectoryOf(flags.dataDir),
+});
+
+export function program(): Command {
+  const frames = new Command('frames')
+    .description('Video frame pipeline: every frame (or N a second) of a video, processed in parallel.')
+    .addHelpText('after', EXIT_HELP)
+    .showHelpAfterError()
+    .exitOverride();
+
+  captureOptions(
+    frames
+      .command('run')
+      .description('Run videos through the local pipeline (no AWS account needed): upload, extract, process, fetch results')
+      .argument('<videos...>', 'video files; each becomes the video id (and key) of its file name')
+      .option('--processor <path>', 'processor module for this run (exports processFrame); default: the stack config')
+      .option('--key <key>', 'object key (and video id) for a single video, e.g. trips/2026-11-21.mp4')
+      .option('--json', 'print each final job record as one JSON object per line on stdout')
+      .addOption(dataDirOption()),
+  ).action(async (videos: string[], flags: RunFlags) => {
+    process.exitCode = await runVideos(videos, runOptions(flags), io);
+  });
+
+  captureOptions(
+    frames
+      .command('demo')
+      .description('Run the local pipeline on a generated 10 s sample (captured at 5 fps), or on the video given')
+      .argument('[video]', 'a video file to run instead of the sample')
+      .option('--processor <path>', 'processor module (exports processFrame)')
+      .option('--json', 'print the final job record as JSON')
+      .addOption(dataDirOption()),
+  ).action(async (video: string | undefined, flags: RunFlags) => {
+    const options = runOptions(flags);
+    const path = video ?? (await demoSample(options.dataDirectory));
+    if (!video) io.stderr.write(`Running the generated sample ${path}\n`);
+    process.exitCode = await runVideos([path], { ...options, fps: options.fps ?? (video ? undefined : '5') }, io);
+  });
+
+  frames
+    .command('status')
+    .description("Show a video's job record from the local job table")
+    .argument('<videoId>', 'the video id: the key it was uploaded under (for frames run: its file name)')
+    .option('--json', 'print the record as one JSON object')
+    .addOption(dataDirOption())
+    .action(async (videoId: string, flags: { json?: boolean; dataDir?: string }) => {
+      process.exitCode = await showStatus(videoId, { json: flags.json, dataDirectory: dataDirectoryOf(flags.dataDir) }, io);
+    });
+
+  const local = frames.command('local').description('The local cloud: S3, DynamoDB, SQS and MediaConvert on this machine');
+  local
+    .command('up')
+    .description('Start the local cloud and keep it running; uploads to its ingress bucket run through the pipeline')
+    .option('--port <n>', 'first of four consecutive ports (S3, DynamoDB, SQS, MediaConvert); default: free ports', parsePort)
+    .option('--processor <path>', 'processor module (exports processFrame)')
+    .option('--json', 'print the endpoints and resource names as JSON')
+    .addOption(dataDirOption())
+    .action(async (flags: { port?: number; processor?: string; json?: boolean; dataDir?: string }) => {
+      const stop = await localUp({ ...flags, dataDirectory: dataDirectoryOf(flags.dataDir) }, io);
+      await new Promise<void>((resolve) => {
+        const shutdown = () => resolve();
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      });
+      io.stderr.write('Stopping the local cloud...\n');
+      await stop();
+    });
+
+  return frames;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1024 || port > 65532) throw new CliError('--port must be a whole number from 1024 to 65532', EXIT.usage);
+  return port;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv as string[]);
+  } catch (error) {
+    const commander = error as { code?: string; exitCode?: number };
+    if (commander.code?.startsWith('commander.')) {
+      // Help and version exit 0; a bad command line has already been explained by commander.
+      process.exitCode = commander.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (error instanceof CliError) {
+      io.stderr.write(`frames: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    io.stderr.write(`frames: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = EXIT.environment;
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('frames.js')) {
+  void main(process.argv);
+}

@@ -1,0 +1,119 @@
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { StackConfig } from '../pipeline/stack-config';
+import { startDynamoServer } from '../local/dynamo-server';
+import { type LocalCloudDescription, localClientConfig, runningCloud, startLocalCloud } from '../local/local-cloud';
+import { pipelineNames } from '../pipeline/topology';
+import { PROJECT_ROOT } from '../pipeline/bundle';
+import { loadStackConfig } from '../pipeline/stack-config';
+import { CliError, EXIT } from './exit-codes';
+
+/** What the commands need of a pipeline: its clients and resource names. */
+export interface PipelineConnection {
+  readonly s3: S3Client;
+  readonly dynamodb: DynamoDBDocumentClient;
+  readonly ingressBucket: string;
+  readonly egressBucket: string;
+  readonly jobTable: string;
+  readonly videoSuffixes: readonly string[];
+  /** True when this command started the local cloud (and stops it on close). */
+  readonly ownsCloud: boolean;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DATA_DIRECTORY = '.frames';
+
+export function dataDirectoryOf(option: string | undefined): string {
+  return resolve(option ?? process.env.FRAMES_DATA_DIR ?? DEFAULT_DATA_DIRECTORY);
+}
+
+/** The stack configuration local mode runs with: the same file `cdktf synth` reads. */
+export function configFile(): StackConfig {
+  return loadStackConfig(resolve(PROJECT_ROOT, process.env.FRAMES_CONFIG ?? 'frames.config.json'));
+}
+
+function attach(description: LocalCloudDescription, config: StackConfig): PipelineConnection {
+  const s3 = new S3Client(localClientConfig(description.endpoints.s3));
+  const dynamo = new DynamoDBClient(localClientConfig(description.endpoints.dynamodb));
+  return {
+    s3,
+    dynamodb: DynamoDBDocumentClient.from(dynamo),
+    ingressBucket: description.resources.ingressBucket,
+    egressBucket: description.resources.egressBucket,
+    jobTable: description.resources.jobTable,
+    videoSuffixes: config.videoSuffixes,
+    ownsCloud: false,
+    close: async () => {
+      s3.destroy();
+      dynamo.destroy();
+    },
+  };
+}
+
+/**
+ * The local pipeline on a data directory: the cloud already running there (`frames local up`, or
+ * another command), or a new one this command starts and stops.
+ */
+export async function connectLocalPipeline(options: {
+  readonly dataDirectory: string;
+  readonly processor?: string;
+  readonly onWarning?: (message: string) => void;
+}): Promise<PipelineConnection> {
+  const running = runningCloud(options.dataDirectory);
+  const config = configFile();
+  if (running) {
+    if (options.processor) {
+      throw new CliError(
+        `A local cloud (pid ${running.pid}) already runs on ${options.dataDirectory} with its own processor. ` +
+          'Stop it, or pass --data-dir to run this one separately.',
+        EXIT.usage,
+      );
+    }
+    return attach(running, config);
+  }
+  const cloud = await startLocalCloud({
+    dataDirectory: options.dataDirectory,
+    config,
+    processor: options.processor,
+    onWarning: options.onWarning,
+  });
+  return {
+    s3: cloud.clients.s3,
+    dynamodb: cloud.clients.dynamodb,
+    ingressBucket: cloud.resources.ingressBucket,
+    egressBucket: cloud.resources.egressBucket,
+    jobTable: cloud.resources.jobTable,
+    videoSuffixes: config.videoSuffixes,
+    ownsCloud: true,
+    close: () => cloud.stop(),
+  };
+}
+
+/**
+ * Just the job table of a data directory, for reading: the running cloud's, or the persisted
+ * table opened on its own (no other server is started).
+ */
+export async function openLocalJobTable(dataDirectory: string): Promise<{
+  readonly dynamodb: DynamoDBDocumentClient;
+  readonly jobTable: string;
+  close(): Promise<void>;
+}> {
+  const config = configFile();
+  const running = runningCloud(dataDirectory);
+  if (running) {
+    const connection = attach(running, config);
+    return { dynamodb: connection.dynamodb, jobTable: connection.jobTable, close: connection.close };
+  }
+  const server = await startDynamoServer({ directory: join(dataDirectory, 'dynamodb') });
+  const client = new DynamoDBClient(localClientConfig(server.endpoint));
+  return {
+    dynamodb: DynamoDBDocumentClient.from(client),
+    jobTable: pipelineNames(config).jobTable,
+    close: async () => {
+      client.destroy();
+      await server.stop();
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { JOB_STATUS, type JobRecord } from '../pipeline/job-record';
+
+/** Shows the progress of one or more videos: bars on a terminal, plain lines otherwise. */
+export interface ProgressView {
+  uploaded(videoId: string, bytes: number, total: number): void;
+  update(record: JobRecord): void;
+  stop(): void;
+}
+
+/** Plain lines (logs, CI, pipes): one per stage change and per tenth of a stage. */
+class LineView implements ProgressView {
+  private readonly last = new Map<string, string>();
+
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
+  uploaded(videoId: string, bytes: number, total: number): void {
+    if (bytes === total) this.out.write(`${videoId}: uploaded ${formatBytes(total)}\n`);
+  }
+
+  update(record: JobRecord): void {
+    const line = describeStage(record);
+    const key = `${record.Status}|${stageTenth(record)}`;
+    if (this.last.get(record.VideoId) === key) return;
+    this.last.set(record.VideoId, key);
+    this.out.write(`${record.VideoId}: ${line}\n`);
+  }
+
+  stop(): void {}
+}
+
+/** Terminal bars: per video, one for the extraction (MediaConvert %) and one for the frames. */
+class BarView implements ProgressView {
+  private readonly bars: MultiBar;
+  private readonly perVideo = new Map<string, { upload: SingleBar; extract: SingleBar; frames: SingleBar }>();
+
+  constructor(out: NodeJS.WritableStream, videoIds: readonly string[]) {
+    this.bars = new MultiBar(
+      {
+        stream: out as NodeJS.WriteStream,
+        format: ' {label} {bar} {percentage}% | {detail}',
+        barsize: 30,
+        hideCursor: true,
+        clearOnComplete: false,
+        autopadding: true,
+        etaBuffer: 20,
+      },
+      Presets.shades_classic,
+    );
+    const width = Math.max(...videoIds.map((id) => shorten(id).length));
+    for (const id of videoIds) {
+      const label = (stage: string) => `${shorten(id).padEnd(width)} ${stage.padEnd(7)}`;
+      this.perVideo.set(id, {
+        upload: this.bars.create(1, 0, { label: label('upload'), detail: '' }),
+        extract: this.bars.create(100, 0, { label: label('extract'), detail: 'waiting' }),
+        frames: this.bars.create(1, 0, { label: label('frames'), detail: 'waiting' }),
+      });
+    }
+  }
+
+  uploaded(videoId: string, bytes: number, total: number): void {
+    const bars = this.perVideo.get(videoId);
+    bars?.upload.setTotal(Math.max(total, 1));
+    bars?.upload.update(bytes, { detail: `${formatBytes(bytes)} of ${formatBytes(total)}` });
+  }
+
+  update(record: JobRecord): void {
+    const bars = this.perVideo.get(record.VideoId);
+    if (!bars) return;
+    const extracted = record.TotalFrames !== undefined || record.Status === JOB_STATUS.complete;
+    bars.extract.update(extracted ? 100 : (record.ExtractPercent ?? 0), {
+      detail: extracted ? `${record.TotalFrames ?? 0} frames` : record.Status.toLowerCase(),
+    });
+    if (record.TotalFrames !== undefined) {
+      const done = (record.ProcessedFrames ?? 0) + (record.FailedFrames ?? 0);
+      bars.frames.setTotal(Math.max(record.TotalFrames, 1));
+      bars.frames.update(record.TotalFrames === 0 ? 1 : done, {
+        detail: `${done}/${record.TotalFrames}${record.FailedFrames ? ` (${record.FailedFrames} failed)` : ''}`,
+      });
+    }
+    if (record.Status === JOB_STATUS.failed) bars.frames.update({ detail: `FAILED: ${record.Error?.Code ?? ''}` });
+  }
+
+  stop(): void {
+    this.bars.stop();
+  }
+}
+
+export function progressView(out: NodeJS.WriteStream, videoIds: readonly string[]): ProgressView {
+  return out.isTTY ? new BarView(out, videoIds) : new LineView(out);
+}
+
+function describeStage(record: JobRecord): string {
+  switch (record.Status) {
+    case JOB_STATUS.submitted:
+      return 'submitted to MediaConvert';
+    case JOB_STATUS.extracting:
+      return `extracting frames ${record.ExtractPercent ?? 0}%`;
+    case JOB_STATUS.processing:
+      return `processing frames ${(record.ProcessedFrames ?? 0) + (record.FailedFrames ?? 0)}/${record.TotalFrames}`;
+    case JOB_STATUS.complete:
+      return `COMPLETE: ${record.ProcessedFrames ?? 0} frames processed, ${record.FailedFrames ?? 0} failed`;
+    case JOB_STATUS.failed:
+      return `FAILED: ${record.Error?.Code}: ${record.Error?.Message}`;
+    default:
+      return record.Status;
+  }
+}
+
+function stageTenth(record: JobRecord): number {
+  if (record.Status === JOB_STATUS.extracting) return Math.floor((record.ExtractPercent ?? 0) / 10);
+  if (record.Status === JOB_STATUS.processing && record.TotalFrames) {
+    return Math.floor((((record.ProcessedFrames ?? 0) + (record.FailedFrames ?? 0)) / record.TotalFrames) * 10);
+  }
+  return 0;
+}
+
+const shorten = (id: string) => (id.length > 28 ? `…${id.slice(-27)}` : id);
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
