@@ -6,8 +6,7 @@
 // says so once; repeating it above every progress bar helps nobody. Other warnings still show.
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = (warning, ...rest) => {
-  const name = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type ?? (warning && warning.name);
-  if (name === 'NodeVersionSupportWarning') return;
+  if (String(warning).startsWith('NodeVersionSupportWarning')) return;
   emitWarning(warning, ...rest);
 };
 
