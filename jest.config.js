@@ -1,5 +1,6 @@
-/** Two projects: `unit` (logic and handlers, mocked SDK or in-process servers) runs in seconds;
- *  `infra` synthesizes the stack and builds the real bundles. */
+/** Three projects: `unit` (logic and handlers, mocked SDK or in-process servers) runs in seconds;
+ *  `infra` synthesizes the stack and builds the real bundles; `integration` drives the real
+ *  `frames` CLI and local cloud (ffmpeg, s3rver, dynalite, SQS) on videos the tests generate. */
 const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
@@ -12,5 +13,11 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      setupFilesAfterEnv: [...common.setupFilesAfterEnv, '<rootDir>/test/integration/support/setup.ts'],
+    },
   ],
 };

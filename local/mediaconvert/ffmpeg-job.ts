@@ -34,7 +34,7 @@ export function framePattern(output: FrameCaptureOutput): string {
 
 /**
  * The ffmpeg arguments for a job: one decode of the input's first video stream, split to the frame
- * capture (`fps=N/D`, which gives exactly duration × rate frames at t = k·D/N, unlike `-r`) and to
+ * capture (`fps=N/D`, which gives ceil(duration × rate) frames at t = k·D/N, unlike `-r`) and to
  * the H.264 proxy, so both outputs cost one decode.
  */
 export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress'>): string[] {
@@ -43,7 +43,10 @@ export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress'>): string
   const outputs: string[] = [];
   if (spec.frames) {
     const { output, directory } = spec.frames;
-    branches.push(`fps=${output.framerateNumerator}/${output.framerateDenominator}[frames]`);
+    // round=up: capture k is the source frame on screen at k·D/N (the last one at or before it).
+    // The default (near) takes the last frame of the window around k·D/N instead: at 5 fps from a
+    // 30 fps source, the frame 67 ms after the capture's timestamp (measured with ffmpeg 4.1).
+    branches.push(`fps=${output.framerateNumerator}/${output.framerateDenominator}:round=up[frames]`);
     outputs.push(
       '-map', '[frames]',
       '-frames:v', String(output.maxCaptures),

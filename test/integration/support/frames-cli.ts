@@ -1,0 +1,83 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ffmpegPath } from '../../../local/ffmpeg';
+import type { JobReport } from '../../../cli/job-report';
+
+export const FRAMES_CLI = resolve(__dirname, '../../../cli/frames.js');
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout's JSON lines (with --json). */
+  readonly reports: JobReport[];
+}
+
+/** Runs the real `frames` command in a child process, as a person would. */
+export function frames(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    execFile(
+      process.execPath,
+      [FRAMES_CLI, ...args],
+      { timeout: options.timeoutMs ?? 120_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, FRAMES_DATA_DIR: '' } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        const reports = stdout
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as JobReport);
+        resolvePromise({ code, stdout, stderr, reports });
+      },
+    );
+  });
+}
+
+/** A scratch directory removed by the returned function. */
+export function scratchDirectory(name: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `frames-${name}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+function ffmpeg(args: readonly string[]): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    child.once('close', (code) => (code === 0 ? resolvePromise() : reject(new Error(errors))));
+  });
+}
+
+/**
+ * A luminance ramp: source frame n (at n/rate s) has luma 16 + 3n in limited range, so after the
+ * JPEG's full-range conversion its mean luminance is 3n·255/219 ≈ 3.493n. A frame's brightness
+ * therefore says which source frame it was captured from, and its timestamp can be checked.
+ */
+export const RAMP_LUMA_PER_FRAME = (3 * 255) / 219;
+
+export function rampVideo(path: string, spec: { seconds: number; rate: string; size?: string }): Promise<void> {
+  return ffmpeg([
+    '-f', 'lavfi',
+    '-i', `nullsrc=s=${spec.size ?? '64x64'}:r=${spec.rate}:d=${spec.seconds},geq=lum='16+3*N':cb=128:cr=128`,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-qp', '0', '-pix_fmt', 'yuv420p',
+    path,
+  ]);
+}
+
+export interface ResultLine {
+  readonly index: number;
+  readonly timestampMs: number;
+  readonly key: string;
+  readonly output?: { meanLuminance: number; width: number; height: number };
+  readonly error?: { name: string; message: string };
+}
+
+export function readResults(path: string): ResultLine[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as ResultLine);
+}
