@@ -62,11 +62,13 @@ export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress'>): string
     const { output, path } = spec.video;
     const width = output.width ?? -2;
     const height = output.height ?? (output.width ? -2 : -1);
-    branches.push(`scale=${width}:${height}[video]`);
+    // The proxy is for looking at, not for analysis: the cheapest scaler and x264 preset, so it
+    // adds as little as possible to the frame capture it rides along with.
+    branches.push(`scale=${width}:${height}:flags=fast_bilinear[video]`);
     const rate = output.maxBitrate ? ['-maxrate', String(output.maxBitrate), '-bufsize', String(output.maxBitrate * 2)] : [];
     outputs.push(
       '-map', '[video]', '-map', '0:a:0?',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '26', ...rate, '-pix_fmt', 'yuv420p',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '28', ...rate, '-pix_fmt', 'yuv420p',
       '-c:a', 'aac', '-b:a', '96k',
       '-movflags', '+faststart',
       '-f', 'mp4', path,

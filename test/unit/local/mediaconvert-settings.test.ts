@@ -76,6 +76,6 @@ test('one decode feeds both outputs: the input is split once into the capture an
   });
   expect(args.filter((arg) => arg === '-i')).toHaveLength(1);
   const graph = args[args.indexOf('-filter_complex') + 1];
-  expect(graph).toBe('[0:v:0]split=2[s0][s1];[s0]fps=30000/1001:round=up[frames];[s1]scale=-2:360[video]');
+  expect(graph).toBe('[0:v:0]split=2[s0][s1];[s0]fps=30000/1001:round=up[frames];[s1]scale=-2:360:flags=fast_bilinear[video]');
   expect(args).toEqual(expect.arrayContaining(['-frames:v', '500', '-q:v', '8', '-start_number', '0', '/tmp/frames/frame.%07d.jpg']));
 });

@@ -1,0 +1,151 @@
+/**
+ * Local mode against plain ffmpeg, measured side by side in one run (issue "Local mode",
+ * Performance). Prints ratios; exits non-zero when a target is missed.
+ *
+ *   1. extraction: the pipeline's upload event → frames counted after MediaConvert's COMPLETE,
+ *      against `ffmpeg -i video.mp4 -vf fps=30 -q:v N frames/%07d.jpg` (target ≤ 1.25x);
+ *   2. the whole `frames run` against a naive script: that ffmpeg command, then the same default
+ *      processor over the files one at a time (target ≤ 1.0x);
+ *   3. peak memory of the whole local run (the CLI and every process it starts) for a
+ *      65,000-frame video (target < 1 GB). BENCH_LONG_FRAMES changes the frame count (0 skips it);
+ *      BENCH_HD=0 skips parts 1 and 2.
+ *
+ * Videos are generated once under .build/bench/.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { processFrame } from '../functions/frame-worker/default-processor';
+import { ffmpegPath } from '../local/ffmpeg';
+import { jpegQscaleFor } from '../local/mediaconvert/job-settings';
+import { DEFAULT_STACK_CONFIG } from '../pipeline/stack-config';
+import { generateVideo } from '../cli/sample-video';
+import type { JobReport } from '../cli/job-report';
+
+const ROOT = resolve(__dirname, '..');
+const WORK = join(ROOT, '.build', 'bench');
+const CLI = join(ROOT, 'cli', 'frames.js');
+const QSCALE = jpegQscaleFor(DEFAULT_STACK_CONFIG.capture.quality);
+const LONG_FRAMES = Number(process.env.BENCH_LONG_FRAMES ?? 65_000);
+
+function run(command: string, args: readonly string[]): Promise<{ ms: number; stdout: string; peakBytes: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peakBytes = 0;
+    const sampler = setInterval(() => (peakBytes = Math.max(peakBytes, treeRss(child.pid!))), 100);
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('close', (code) => {
+      clearInterval(sampler);
+      if (code === 0) resolvePromise({ ms: performance.now() - started, stdout, peakBytes });
+      else reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
+    });
+  });
+}
+
+/** Resident memory of a process and all its descendants, from /proc (Linux). */
+function treeRss(root: number): number {
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const parent = Number(fields[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+      rss.set(Number(entry), Number(fields[21]) * 4096);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  let total = 0;
+  const pending = [root];
+  while (pending.length > 0) {
+    const pid = pending.pop()!;
+    total += rss.get(pid) ?? 0;
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+async function plainFfmpeg(video: string, directory: string): Promise<number> {
+  rmSync(directory, { recursive: true, force: true });
+  mkdirSync(directory, { recursive: true });
+  const { ms } = await run(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-i', video, '-vf', 'fps=30', '-q:v', String(QSCALE), join(directory, '%07d.jpg')]);
+  return ms;
+}
+
+async function naiveScript(video: string, directory: string): Promise<{ ms: number; frames: number }> {
+  const started = performance.now();
+  await plainFfmpeg(video, directory);
+  const files = readdirSync(directory).sort();
+  for (const [index, file] of files.entries()) {
+    const frame = { videoId: 'naive', runId: 'naive', bucket: 'local', key: file, index, timestampMs: (index * 1000) / 30 };
+    await processFrame(frame, readFileSync(join(directory, file)));
+  }
+  return { ms: performance.now() - started, frames: files.length };
+}
+
+async function framesRun(video: string, name: string): Promise<{ ms: number; report: JobReport; peakBytes: number }> {
+  const dataDir = join(WORK, `data-${name}`);
+  rmSync(dataDir, { recursive: true, force: true });
+  const { ms, stdout, peakBytes } = await run(process.execPath, [CLI, 'run', video, '--fps', '30', '--json', '--data-dir', dataDir]);
+  const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as JobReport;
+  if (report.status !== 'COMPLETE') throw new Error(`${name}: ${JSON.stringify(report.error)}`);
+  return { ms, report, peakBytes };
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
+
+async function hdComparison(results: Array<[string, boolean]>): Promise<void> {
+  const video = join(WORK, 'hd-60s-30fps.mp4');
+  if (!existsSync(video)) await generateVideo(video, { seconds: 60, width: 1280, height: 720, fps: '30' });
+  console.log(`60 s 1280x720 30 fps, captured at 30 fps, JPEG -q:v ${QSCALE} (quality ${DEFAULT_STACK_CONFIG.capture.quality})`);
+  const ffmpegMs = await plainFfmpeg(video, join(WORK, 'plain-frames'));
+  const pipeline = await framesRun(video, 'hd');
+  const naive = await naiveScript(video, join(WORK, 'naive-frames'));
+  const extractionMs = Date.parse(pipeline.report.extractedAt!) - Date.parse(pipeline.report.createdAt!);
+  const processingMs = Date.parse(pipeline.report.completedAt!) - Date.parse(pipeline.report.extractedAt!);
+
+  const extractionRatio = extractionMs / ffmpegMs;
+  const runRatio = pipeline.ms / naive.ms;
+  console.log(`  plain ffmpeg                  ${seconds(ffmpegMs)}`);
+  console.log(`  pipeline extraction           ${seconds(extractionMs)}  (upload event → ${pipeline.report.totalFrames} frames counted)`);
+  console.log(`  pipeline processing + fan-in  ${seconds(processingMs)}`);
+  console.log(`  frames run, whole             ${seconds(pipeline.ms)}  (peak memory ${mib(pipeline.peakBytes)})`);
+  console.log(`  naive script                  ${seconds(naive.ms)}  (${naive.frames} frames, one at a time)`);
+  console.log(`  extraction / plain ffmpeg     ${extractionRatio.toFixed(2)}x  (target ≤ 1.25x)`);
+  console.log(`  frames run / naive script     ${runRatio.toFixed(2)}x  (target ≤ 1.00x)`);
+  results.push(['extraction ≤ 1.25x ffmpeg', extractionRatio <= 1.25], ['frames run ≤ 1.0x naive', runRatio <= 1.0]);
+
+}
+
+async function main(): Promise<void> {
+  mkdirSync(WORK, { recursive: true });
+  const results: Array<[string, boolean]> = [];
+  if (process.env.BENCH_HD !== '0') await hdComparison(results);
+
+  if (LONG_FRAMES > 0) {
+    const long = join(WORK, `long-${LONG_FRAMES}.mp4`);
+    if (!existsSync(long)) {
+      await generateVideo(long, { seconds: Math.ceil(LONG_FRAMES / 30), width: 160, height: 90, fps: '30' });
+    }
+    const longRun = await framesRun(long, 'long');
+    console.log(`\n${longRun.report.totalFrames} frames (160x90, 30 fps): frames run ${seconds(longRun.ms)}, peak memory of the whole run ${mib(longRun.peakBytes)} (target < 1024 MiB)`);
+    results.push([`peak memory < 1 GB at ${longRun.report.totalFrames} frames`, longRun.peakBytes < 1024 ** 3]);
+  }
+
+  console.log('');
+  for (const [target, met] of results) console.log(`${met ? 'met   ' : 'MISSED'} ${target}`);
+  if (results.some(([, met]) => !met)) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
