@@ -14,6 +14,7 @@ export async function localUp(
     dataDirectory: options.dataDirectory,
     config: configFile(),
     processor: options.processor,
+    shared: true,
     ports: base ? { s3: base, dynamodb: base + 1, sqs: base + 2, mediaconvert: base + 3 } : undefined,
     onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
   });

@@ -64,6 +64,13 @@ export async function connectLocalPipeline(options: {
   const running = runningCloud(options.dataDirectory);
   const config = configFile();
   if (running) {
+    if (!running.shared) {
+      throw new CliError(
+        `Another frames command (pid ${running.pid}) is running its own local cloud on ${options.dataDirectory}. ` +
+          'Wait for it, pass --data-dir to run separately, or start `frames local up` there so commands share one cloud.',
+        EXIT.environment,
+      );
+    }
     if (options.processor) {
       throw new CliError(
         `A local cloud (pid ${running.pid}) already runs on ${options.dataDirectory} with its own processor. ` +

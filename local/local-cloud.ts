@@ -39,6 +39,11 @@ export interface LocalCloudOptions {
   readonly ports?: Partial<Record<keyof LocalEndpoints, number>>;
   /** Lines worth a person's attention: failed invocations, retries given up. */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Whether other commands may use this cloud: true for `frames local up`, which runs until
+   * stopped; false for a cloud a single command starts and stops when it is done.
+   */
+  readonly shared?: boolean;
 }
 
 export interface LocalEndpoints {
@@ -51,6 +56,8 @@ export interface LocalEndpoints {
 /** What a client needs to use a running local cloud; written to `<data>/cloud.json` while it runs. */
 export interface LocalCloudDescription {
   readonly pid: number;
+  /** Started by `frames local up` for anyone to use (see LocalCloudOptions.shared). */
+  readonly shared: boolean;
   readonly region: string;
   readonly credentials: typeof LOCAL_CREDENTIALS;
   readonly endpoints: LocalEndpoints;
@@ -271,6 +278,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
     const description: LocalCloudDescription = {
       pid: process.pid,
+      shared: options.shared ?? false,
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       endpoints,

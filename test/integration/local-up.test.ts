@@ -6,7 +6,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateJobCommand, GetJobCommand, ListJobsCommand, MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { CLOUD_FILE, type LocalCloudDescription } from '../../local/local-cloud';
-import { FRAMES_CLI, rampVideo, scratchDirectory } from './support/frames-cli';
+import { FRAMES_CLI, frames, rampVideo, scratchDirectory } from './support/frames-cli';
 
 /**
  * `frames local up` serves the pipeline to any AWS client: here the SDK clients a person would
@@ -110,6 +110,18 @@ test('the MediaConvert endpoint refuses settings it cannot honour with BadReques
     message: expect.stringMatching(/deblockFilter is not supported/),
   });
   await expect(mediaConvert.send(new GetJobCommand({ Id: '123-nope' }))).rejects.toMatchObject({ name: 'NotFoundException' });
+});
+
+test('frames run uses the running cloud and leaves it running', async () => {
+  const video = join(scratch.path, 'attach.mp4');
+  await rampVideo(video, { seconds: 1, rate: '30' });
+
+  const result = await frames(['run', video, '--fps', '10', '--json', '--data-dir', dataDir]);
+
+  expect(result.code).toBe(0);
+  expect(result.reports[0]).toMatchObject({ videoId: 'attach.mp4', status: 'COMPLETE', totalFrames: 10 });
+  expect(child.exitCode).toBeNull();
+  expect(JSON.parse(readFileSync(join(dataDir, CLOUD_FILE), 'utf8'))).toMatchObject({ pid: child.pid, shared: true });
 });
 
 test('SIGTERM stops the cloud and removes its registration', async () => {
