@@ -1,11 +1,10 @@
 import { App } from 'cdktf';
-import { resolve } from 'node:path';
 import { FramePipelineStack } from './modules/frame-pipeline-stack';
-import { loadStackConfig } from './pipeline/stack-config';
+import { loadProjectStackConfig } from './pipeline/stack-config';
 
 // Deployment settings: frames.config.json (or the file FRAMES_CONFIG names) overrides the
 // defaults in pipeline/stack-config.ts. A bad value stops synth with the field's name.
-const config = loadStackConfig(resolve(__dirname, process.env.FRAMES_CONFIG ?? 'frames.config.json'));
+const config = loadProjectStackConfig();
 
 const app = new App();
 new FramePipelineStack(app, 'frame-pipeline', { config, bundleDirectory: '.build/functions' });

@@ -1,5 +1,5 @@
 import { startLocalCloud } from '../local/local-cloud';
-import { configFile } from './pipeline-connection';
+import { loadProjectStackConfig } from '../pipeline/stack-config';
 
 /**
  * `frames local up`: starts the local cloud and keeps it running until interrupted, printing what
@@ -12,7 +12,7 @@ export async function localUp(
   const base = options.port;
   const cloud = await startLocalCloud({
     dataDirectory: options.dataDirectory,
-    config: configFile(),
+    config: loadProjectStackConfig(),
     processor: options.processor,
     shared: true,
     ports: base ? { s3: base, dynamodb: base + 1, sqs: base + 2, mediaconvert: base + 3 } : undefined,

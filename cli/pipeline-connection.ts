@@ -6,8 +6,7 @@ import type { StackConfig } from '../pipeline/stack-config';
 import { startDynamoServer } from '../local/dynamo-server';
 import { type LocalCloudDescription, localClientConfig, runningCloud, startLocalCloud } from '../local/local-cloud';
 import { pipelineNames } from '../pipeline/topology';
-import { PROJECT_ROOT } from '../pipeline/bundle';
-import { loadStackConfig } from '../pipeline/stack-config';
+import { loadProjectStackConfig } from '../pipeline/stack-config';
 import { CliError, EXIT } from './exit-codes';
 
 /** What the commands need of a pipeline: its clients and resource names. */
@@ -27,11 +26,6 @@ export const DEFAULT_DATA_DIRECTORY = '.frames';
 
 export function dataDirectoryOf(option: string | undefined): string {
   return resolve(option ?? process.env.FRAMES_DATA_DIR ?? DEFAULT_DATA_DIRECTORY);
-}
-
-/** The stack configuration local mode runs with: the same file `cdktf synth` reads. */
-export function configFile(): StackConfig {
-  return loadStackConfig(resolve(PROJECT_ROOT, process.env.FRAMES_CONFIG ?? 'frames.config.json'));
 }
 
 function attach(description: LocalCloudDescription, config: StackConfig): PipelineConnection {
@@ -62,7 +56,7 @@ export async function connectLocalPipeline(options: {
   readonly onWarning?: (message: string) => void;
 }): Promise<PipelineConnection> {
   const running = runningCloud(options.dataDirectory);
-  const config = configFile();
+  const config = loadProjectStackConfig();
   if (running) {
     if (!running.shared) {
       throw new CliError(
@@ -107,7 +101,7 @@ export async function openLocalJobTable(dataDirectory: string): Promise<{
   readonly jobTable: string;
   close(): Promise<void>;
 }> {
-  const config = configFile();
+  const config = loadProjectStackConfig();
   const running = runningCloud(dataDirectory);
   if (running) {
     const connection = attach(running, config);

@@ -16,7 +16,8 @@ import { JOB_STATUS, type JobRecord } from '../pipeline/job-record';
 import { CliError, EXIT } from './exit-codes';
 import { type JobReport, describeReport, jobReport } from './job-report';
 import { JobNeverStartedError, readJob, watchJob } from './job-watch';
-import { type PipelineConnection, configFile, connectLocalPipeline } from './pipeline-connection';
+import { type PipelineConnection, connectLocalPipeline } from './pipeline-connection';
+import { loadProjectStackConfig } from '../pipeline/stack-config';
 import { progressView } from './progress-view';
 
 export interface CaptureOptions {
@@ -132,7 +133,7 @@ async function downloadResults(s3: S3Client, record: JobRecord, directory: strin
  */
 export async function runVideos(paths: readonly string[], options: RunOptions, io: Io): Promise<number> {
   const metadata = overrideMetadata(options);
-  const videos = videosToRun(paths, options.key, configFile().videoSuffixes);
+  const videos = videosToRun(paths, options.key, loadProjectStackConfig().videoSuffixes);
   const warnings: string[] = [];
   const connection = await connectLocalPipeline({
     dataDirectory: options.dataDirectory,

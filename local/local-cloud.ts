@@ -6,9 +6,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { PROJECT_ROOT, bundleFunction } from '../pipeline/bundle';
+import { bundleFunction } from '../pipeline/bundle';
 import { frameQueueSettings } from '../pipeline/definition';
-import { type StackConfig, loadStackConfig } from '../pipeline/stack-config';
+import { type StackConfig, loadProjectStackConfig } from '../pipeline/stack-config';
 import {
   type FunctionKey,
   type PipelineResources,
@@ -124,7 +124,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const already = runningCloud(dataDirectory);
   if (already) throw new DataDirectoryInUseError(dataDirectory, already);
 
-  const baseConfig = options.config ?? loadStackConfig(resolve(PROJECT_ROOT, process.env.FRAMES_CONFIG ?? 'frames.config.json'));
+  const baseConfig = options.config ?? loadProjectStackConfig();
   const config: StackConfig = options.processor
     ? { ...baseConfig, processing: { ...baseConfig.processing, processor: resolve(options.processor) } }
     : baseConfig;

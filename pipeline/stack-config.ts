@@ -191,3 +191,12 @@ export function loadStackConfig(path: string): StackConfig {
   }
   return resolveStackConfig(overrides as StackConfigOverrides);
 }
+
+/**
+ * The deployment's configuration: `frames.config.json` at the repository root, or the file
+ * FRAMES_CONFIG names (relative to the repository). `cdktf synth`, local mode and the CLI all read
+ * it through here, so they run the same pipeline.
+ */
+export function loadProjectStackConfig(): StackConfig {
+  return loadStackConfig(resolve(REPOSITORY_ROOT, process.env.FRAMES_CONFIG ?? 'frames.config.json'));
+}
