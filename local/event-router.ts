@@ -31,11 +31,16 @@ export const LOCAL_RETRY_DELAYS_MS = [1_000, 2_000] as const;
 export class EventRouter {
   private readonly inFlight = new Set<Promise<void>>();
 
+  private readonly retryDelaysMs: readonly number[];
+  private readonly onError: (message: string) => void;
+
   constructor(
     private readonly routes: readonly Route[],
-    private readonly retryDelaysMs: readonly number[] = LOCAL_RETRY_DELAYS_MS,
-    private readonly onError: (message: string) => void = () => undefined,
-  ) {}
+    options: { readonly retryDelaysMs?: readonly number[]; readonly onError?: (message: string) => void } = {},
+  ) {
+    this.retryDelaysMs = options.retryDelaysMs ?? LOCAL_RETRY_DELAYS_MS;
+    this.onError = options.onError ?? (() => undefined);
+  }
 
   publish(event: object): void {
     for (const route of this.routes) {

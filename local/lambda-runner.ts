@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import type { RouteTarget } from './event-router';
 
 /** What a local function gets: its bundle, its environment, and how many may run at once. */
 export interface LocalFunctionOptions {
@@ -41,7 +42,7 @@ interface Environment {
  * `maxConcurrency` environments; an invocation over the timeout has its environment killed, as
  * Lambda does, and fails with "Task timed out".
  */
-export class LambdaRunner {
+export class LambdaRunner implements RouteTarget {
   private readonly environments: Environment[] = [];
   private readonly waiting: Array<() => void> = [];
   private readonly log: WriteStream;
@@ -54,6 +55,10 @@ export class LambdaRunner {
 
   get name(): string {
     return this.options.name;
+  }
+
+  get arn(): string {
+    return this.options.arn;
   }
 
   async invoke(event: unknown): Promise<unknown> {

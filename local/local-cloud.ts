@@ -18,7 +18,7 @@ import {
   runtimeEnvironment,
 } from '../pipeline/topology';
 import { ensureJobTable, startDynamoServer } from './dynamo-server';
-import { EventRouter, type RouteTarget } from './event-router';
+import { EventRouter } from './event-router';
 import { LambdaRunner } from './lambda-runner';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './local-identity';
 import { LocalMediaConvert } from './mediaconvert/mediaconvert-service';
@@ -83,6 +83,9 @@ export class DataDirectoryInUseError extends Error {
 }
 
 export const CLOUD_FILE = 'cloud.json';
+
+/** Execution environments at once for a function invoked by events rather than a queue. */
+const EVENT_TARGET_CONCURRENCY = 2;
 
 /** The running cloud on a data directory, if its process is alive. */
 export function runningCloud(dataDirectory: string): LocalCloudDescription | undefined {
@@ -220,11 +223,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // The deployable bundles, built for this machine (sharp resolves from the repository).
     const bundleRoot = join('.build', 'local', createHash('sha256').update(dataDirectory).digest('hex').slice(0, 12));
     const cores = Math.max(1, availableParallelism());
-    const concurrency: Record<FunctionKey, number> = {
-      ingress: 2,
-      completion: 2,
-      frameWorker: Math.min(topology.queueConsumers[0].maximumConcurrency, cores),
-      deadLetters: Math.min(topology.queueConsumers[1].maximumConcurrency, cores),
+    // Queue consumers run as many at once as their mapping allows, up to the machine's cores;
+    // functions invoked by events need few (a handful of uploads and job state changes).
+    const concurrencyOf = (key: FunctionKey) => {
+      const consumer = topology.queueConsumers.find((candidate) => candidate.target === key);
+      return consumer ? Math.min(consumer.maximumConcurrency, cores) : EVENT_TARGET_CONCURRENCY;
     };
     const runners = {} as Record<FunctionKey, LambdaRunner>;
     for (const spec of Object.values(topology.functions)) {
@@ -236,27 +239,20 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         environment: { ...functionEndpoints(endpoints), ...runtimeEnvironment(spec) },
         timeoutSeconds: spec.timeoutSeconds,
         memoryMb: spec.memoryMb,
-        maxConcurrency: concurrency[spec.key],
+        maxConcurrency: concurrencyOf(spec.key),
         logFile: join(logDirectory, `${spec.name}.log`),
       });
       stops.push(() => runners[spec.key].stop());
     }
-    const targetOf = (key: FunctionKey): RouteTarget => ({
-      name: runners[key].name,
-      arn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${runners[key].name}`,
-      invoke: (event) => runners[key].invoke(event),
-    });
-
     router = new EventRouter(
       topology.rules.map((rule) => ({
         rule,
-        target: targetOf(rule.target),
+        target: runners[rule.target],
         onFailure: async (record) => {
           await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrls[rule.failureQueue], MessageBody: JSON.stringify(record) }));
         },
       })),
-      undefined,
-      warn,
+      { onError: warn },
     );
 
     const queueUrls = { frames: frameQueueUrl, 'frames-dead-letters': deadLetterQueueUrl };
@@ -268,8 +264,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         queueArn: queueArns[consumer.queue],
         region: LOCAL_REGION,
         batchSize: consumer.batchSize,
-        concurrency: concurrency[consumer.target],
-        target: targetOf(consumer.target),
+        concurrency: concurrencyOf(consumer.target),
+        target: runners[consumer.target],
         onError: warn,
       });
       poller.start();

@@ -12,7 +12,7 @@ import { MEDIACONVERT_SERVICE, MediaConvertRole } from './mediaconvert-role';
 import type { PolicyStatement } from './policy-document';
 import { QueueConsumer, queueConsumerStatement } from './queue-consumer';
 import type { StackConfig } from '../pipeline/stack-config';
-import { frameQueueSettings } from '../pipeline/definition';
+import { FUNCTIONS, frameQueueSettings } from '../pipeline/definition';
 import { type FunctionKey, pipelineNames, pipelineTopology, resourceName } from '../pipeline/topology';
 
 export interface FramePipelineStackProps {
@@ -178,7 +178,7 @@ export class FramePipelineStack extends TerraformStack {
     };
     const failureQueues = { 'ingress-failures': ingressFailures, 'completion-failures': completionFailures };
     for (const rule of topology.rules) {
-      new EventTrigger(this, `${rule.target === 'ingress' ? 'ingress' : 'completion'}-trigger`, {
+      new EventTrigger(this, `${FUNCTIONS[rule.target].nameSuffix}-trigger`, {
         ruleName: rule.name,
         description: rule.description,
         eventPattern: rule.pattern,
@@ -188,7 +188,7 @@ export class FramePipelineStack extends TerraformStack {
     }
     const queues = { frames: frameQueue.queue, 'frames-dead-letters': frameQueue.deadLetterQueue };
     for (const consumer of topology.queueConsumers) {
-      new QueueConsumer(this, consumer.queue === 'frames' ? 'frame-worker-mapping' : 'frame-dead-letters-mapping', {
+      new QueueConsumer(this, `${FUNCTIONS[consumer.target].nameSuffix}-mapping`, {
         queue: queues[consumer.queue],
         consumer: deployed[consumer.target],
         batchSize: consumer.batchSize,
