@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ffmpegPath } from '../local/ffmpeg';
+import { runFfmpeg } from '../local/ffmpeg';
 
 export interface SampleSpec {
   readonly seconds: number;
@@ -15,21 +14,13 @@ export const DEMO_SAMPLE: SampleSpec = { seconds: 10, width: 1280, height: 720, 
 
 /** Writes a synthetic H.264/AAC MP4 with ffmpeg (tests and benchmarks make their videos this way). */
 export function generateVideo(path: string, spec: SampleSpec): Promise<void> {
-  const args = [
-    '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
+  return runFfmpeg([
     '-f', 'lavfi', '-i', `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps}:duration=${spec.seconds}`,
     '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${spec.seconds}`,
     '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', '60',
     '-c:a', 'aac', '-shortest', '-movflags', '+faststart',
     path,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg could not make ${path}: ${errors.trim()}`))));
-  });
+  ]);
 }
 
 /** The demo sample under the data directory, made once. */

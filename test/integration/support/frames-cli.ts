@@ -1,8 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ffmpegPath } from '../../../local/ffmpeg';
+import { runFfmpeg } from '../../../local/ffmpeg';
 import type { JobReport } from '../../../cli/job-report';
 
 export const FRAMES_CLI = resolve(__dirname, '../../../cli/frames.js');
@@ -40,17 +40,6 @@ export function scratchDirectory(name: string): { path: string; remove: () => vo
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-function ffmpeg(args: readonly string[]): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    child.once('close', (code) => (code === 0 ? resolvePromise() : reject(new Error(errors))));
-  });
-}
-
 /**
  * A luminance ramp: source frame n (at n/rate s) has luma 16 + 3n in limited range, so after the
  * JPEG's full-range conversion its mean luminance is 3n·255/219 ≈ 3.493n. A frame's brightness
@@ -59,7 +48,7 @@ function ffmpeg(args: readonly string[]): Promise<void> {
 export const RAMP_LUMA_PER_FRAME = (3 * 255) / 219;
 
 export function rampVideo(path: string, spec: { seconds: number; rate: string; size?: string }): Promise<void> {
-  return ffmpeg([
+  return runFfmpeg([
     '-f', 'lavfi',
     '-i', `nullsrc=s=${spec.size ?? '64x64'}:r=${spec.rate}:d=${spec.seconds},geq=lum='16+3*N':cb=128:cr=128`,
     '-c:v', 'libx264', '-preset', 'veryfast', '-qp', '0', '-pix_fmt', 'yuv420p',
