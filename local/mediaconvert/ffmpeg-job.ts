@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ffmpegPath } from '../ffmpeg';
-import { type FrameCaptureOutput, type VideoOutput, jpegQscaleFor } from './job-settings';
+import { type FrameCaptureOutput, type VideoOutput, frameCaptureFileName, jpegQscaleFor } from './job-settings';
 
 export interface FfmpegJobSpec {
   readonly inputPath: string;
@@ -27,11 +27,6 @@ export class FfmpegError extends Error {
   }
 }
 
-/** The image2 pattern that names frames as MediaConvert does: `<base><modifier>.NNNNNNN.jpg`. */
-export function framePattern(output: FrameCaptureOutput): string {
-  return `${output.baseName}${output.nameModifier}.%07d.jpg`;
-}
-
 /**
  * The ffmpeg arguments for a job: one decode of the input's first video stream, split to the frame
  * capture (`fps=N/D`, which gives ceil(duration × rate) frames at t = k·D/N, unlike `-r`) and to
@@ -55,7 +50,7 @@ export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress'>): string
       '-pix_fmt', 'yuvj420p',
       '-start_number', '0',
       '-f', 'image2',
-      join(directory, framePattern(output)),
+      join(directory, frameCaptureFileName(output, '%07d')),
     );
   }
   if (spec.video) {

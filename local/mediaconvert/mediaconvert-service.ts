@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { createReadStream } from 'node:fs';
-import { FfmpegError, framePattern, runFfmpegJob } from './ffmpeg-job';
+import { FfmpegError, runFfmpegJob } from './ffmpeg-job';
 import { uploadFramesAsProduced } from './frame-uploader';
 import { type LocalJob, type OutputGroupDetail, jobStateChangeEvent } from './job-events';
-import { type JobPlan, BadRequestError, frameCaptureKey, planJob, videoOutputKey } from './job-settings';
+import { type JobPlan, BadRequestError, frameCaptureFileName, frameCaptureKey, planJob, videoOutputKey } from './job-settings';
 
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundException';
@@ -212,7 +211,7 @@ export class LocalMediaConvert {
       });
       const uploads = frames
         ? uploadFramesAsProduced({
-            pathOf: (index) => join(framesDirectory, framePattern(frames).replace('%07d', String(index).padStart(7, '0'))),
+            pathOf: (index) => join(framesDirectory, frameCaptureFileName(frames, index)),
             upload: async (index, body) => {
               await s3.send(
                 new PutObjectCommand({ Bucket: frames.bucket, Key: frameCaptureKey(frames, index), Body: body, ContentType: 'image/jpeg' }),
