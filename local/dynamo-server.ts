@@ -14,8 +14,9 @@ export interface LocalDynamoServer {
   stop(): Promise<void>;
 }
 
-export async function startDynamoServer(options: { readonly directory: string; readonly port?: number }): Promise<LocalDynamoServer> {
-  mkdirSync(options.directory, { recursive: true });
+/** Starts dynalite on 127.0.0.1: tables on disk under `directory`, or in memory without one. */
+export async function startDynamoServer(options: { readonly directory?: string; readonly port?: number } = {}): Promise<LocalDynamoServer> {
+  if (options.directory) mkdirSync(options.directory, { recursive: true });
   const server = dynalite({ createTableMs: 0, path: options.directory });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
