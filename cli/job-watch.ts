@@ -31,7 +31,8 @@ export async function watchJob(options: {
   readonly startTimeoutMs?: number;
 }): Promise<JobRecord> {
   const pollMs = options.pollMs ?? 250;
-  const startedBy = Date.now() + (options.startTimeoutMs ?? 60_000);
+  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+  const startedBy = Date.now() + startTimeoutMs;
   let last = '';
   for (;;) {
     const record = await readJob(options.dynamodb, options.table, options.videoId);
@@ -43,7 +44,7 @@ export async function watchJob(options: {
       }
       if (isFinished(record)) return record;
     } else if (Date.now() > startedBy) {
-      throw new JobNeverStartedError(`No job started for ${JSON.stringify(options.videoId)} within ${Math.round((options.startTimeoutMs ?? 60_000) / 1000)} s`);
+      throw new JobNeverStartedError(`No job started for ${JSON.stringify(options.videoId)} within ${Math.round(startTimeoutMs / 1000)} s`);
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }

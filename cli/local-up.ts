@@ -42,7 +42,7 @@ export async function localUp(
         `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey} AWS_REGION=${region}`,
         `  aws --endpoint-url ${endpoints.s3} s3 cp video.mp4 s3://${resources.ingressBucket}/video.mp4 --metadata fps=5`,
         `  aws --endpoint-url ${endpoints.dynamodb} dynamodb get-item --table-name ${resources.jobTable} --key '{"VideoId":{"S":"video.mp4"}}'`,
-        `  frames status video.mp4${options.dataDirectory ? ` --data-dir ${options.dataDirectory}` : ''}`,
+        `  frames status video.mp4 --data-dir ${options.dataDirectory}`,
         '',
       ].join('\n'),
     );
