@@ -1,6 +1,6 @@
 /** Three projects: `unit` (logic and handlers, mocked SDK or in-process servers) runs in seconds;
  *  `infra` synthesizes the stack and builds the real bundles; `integration` drives the real
- *  `frames` CLI and local cloud (ffmpeg, s3rver, dynalite, SQS) on videos the tests generate. */
+ *  `frames` CLI and local cloud (ffmpeg, the local S3 server, dynalite, SQS) on videos the tests generate. */
 const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',

@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { bundleFunction } from '../pipeline/bundle';
+import { PROJECT_ROOT, bundleFunctions } from '../pipeline/bundle';
 import { frameQueueSettings } from '../pipeline/definition';
 import { type StackConfig, loadProjectStackConfig } from '../pipeline/stack-config';
 import {
@@ -26,6 +26,7 @@ import { startMediaConvertServer } from './mediaconvert/mediaconvert-server';
 import { QueuePoller } from './queue-poller';
 import { objectCreatedEvent } from './s3-events';
 import { startS3Server } from './s3-server';
+import { SignedObjectWriter } from './s3/signed-put';
 import { startSqsServer } from './sqs-server';
 
 export interface LocalCloudOptions {
@@ -84,6 +85,9 @@ export class DataDirectoryInUseError extends Error {
 
 export const CLOUD_FILE = 'cloud.json';
 
+/** Frame PUTs in flight per MediaConvert job: enough to keep up with ffmpeg, few enough to stay cheap. */
+const FRAME_UPLOAD_CONCURRENCY = 8;
+
 /** Execution environments at once for a function invoked by events rather than a queue. */
 const EVENT_TARGET_CONCURRENCY = 2;
 
@@ -109,7 +113,8 @@ export function localClientConfig(endpoint: string) {
     endpoint,
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
-    // s3rver stores aws-chunked bodies with their framing (FIELD-NOTES): checksum only when required.
+    // Checksums only where S3 requires them: the local S3 server neither needs nor checks the SDK's
+    // flexible checksums, and computing them costs CPU on every request.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   } as const;
@@ -154,13 +159,18 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(() => dynamo.stop());
     const sqsServer = await startSqsServer({ port: options.ports?.sqs });
     stops.push(() => sqsServer.stop());
+    // The deployable bundles (and the S3 server's script) are built for this machine here.
+    const bundleRoot = join(PROJECT_ROOT, '.build', 'local', createHash('sha256').update(dataDirectory).digest('hex').slice(0, 12));
     const s3Server = await startS3Server({
       directory: join(dataDirectory, 's3'),
+      buildDirectory: bundleRoot,
       buckets: Object.values(buckets),
+      // Only the ingress bucket sends its events to EventBridge, as in the stack.
+      notifyBuckets: [buckets.ingress],
       port: options.ports?.s3,
-      onRecord: (record) => {
-        // Only the ingress bucket sends its events to EventBridge, as in the stack.
-        if (record.s3.bucket.name !== buckets.ingress) return;
+      credentials: LOCAL_CREDENTIALS,
+      region: LOCAL_REGION,
+      onEvent: (record) => {
         const event = objectCreatedEvent(record, identity);
         if (event) router?.publish(event);
       },
@@ -172,14 +182,17 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const sqs = new SQSClient(localClientConfig(sqsServer.endpoint));
     stops.push(async () => [s3, dynamoClient, sqs].forEach((client) => client.destroy()));
 
+    const frameWriter = new SignedObjectWriter({ endpoint: s3Server.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, maxSockets: FRAME_UPLOAD_CONCURRENCY });
+    stops.push(async () => frameWriter.close());
     const mediaConvert = new LocalMediaConvert({
       s3,
+      putFrame: (bucket, key, body, signal) => frameWriter.put(bucket, key, body, 'image/jpeg', signal),
       workDirectory: join(dataDirectory, 'mediaconvert'),
       identity,
       emit: (event) => router?.publish(event),
       maxConcurrentJobs: Math.max(1, availableParallelism()),
       statusUpdateIntervalMs: 2_000,
-      uploadConcurrency: 16,
+      uploadConcurrency: FRAME_UPLOAD_CONCURRENCY,
     });
     const mediaConvertServer = await startMediaConvertServer(mediaConvert, { port: options.ports?.mediaconvert });
     stops.push(() => mediaConvertServer.stop());
@@ -221,7 +234,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
 
     // The deployable bundles, built for this machine (sharp resolves from the repository).
-    const bundleRoot = join('.build', 'local', createHash('sha256').update(dataDirectory).digest('hex').slice(0, 12));
     const cores = Math.max(1, availableParallelism());
     // Queue consumers run as many at once as their mapping allows, up to the machine's cores;
     // functions invoked by events need few (a handful of uploads and job state changes).
@@ -229,9 +241,15 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       const consumer = topology.queueConsumers.find((candidate) => candidate.target === key);
       return consumer ? Math.min(consumer.maximumConcurrency, cores) : EVENT_TARGET_CONCURRENCY;
     };
+    const specs = Object.values(topology.functions);
+    const bundles = bundleFunctions(
+      specs.map((spec) => ({ entry: spec.entry, outputDirectory: join(bundleRoot, spec.name) })),
+      // Only the frame worker imports the processor module; the alias is harmless to the others.
+      { processor: topology.functions.frameWorker.processor, nativeTarget: 'host' },
+    );
     const runners = {} as Record<FunctionKey, LambdaRunner>;
-    for (const spec of Object.values(topology.functions)) {
-      const bundle = bundleFunction(spec.entry, join(bundleRoot, spec.name), { processor: spec.processor, nativeTarget: 'host' });
+    for (const [index, spec] of specs.entries()) {
+      const bundle = bundles[index];
       runners[spec.key] = new LambdaRunner({
         name: spec.name,
         arn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${spec.name}`,
@@ -300,7 +318,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 /**
  * What makes the functions' unmodified SDK clients talk to the local servers: the SDK's
  * service-specific endpoint variables, local credentials (never the user's own), and checksums only
- * where required (s3rver). Nothing else of this process's environment is passed on.
+ * where required (as localClientConfig). Nothing else of this process's environment is passed on.
  */
 function functionEndpoints(endpoints: LocalEndpoints): Record<string, string> {
   return {

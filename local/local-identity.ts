@@ -1,7 +1,7 @@
 /**
- * The identity every local service shares. s3rver verifies SigV4 signatures against its one
- * built-in account, so local credentials are that account's; they grant nothing anywhere else.
+ * The identity every local service shares. The local S3 server verifies SigV4 signatures against
+ * these credentials; they grant nothing anywhere else (no AWS account has this key id).
  */
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT_ID = '000000000000';
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+export const LOCAL_CREDENTIALS = { accessKeyId: 'LOCALFRAMESKEY', secretAccessKey: 'local-frames-secret' } as const;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { S3rverRecord } from './s3-server';
+import type { ObjectEvent } from './s3/object-store';
 
 /**
  * Encodes a key the way S3 writes it into event notifications: form-URL-encoding with `+` for a
- * space, `/` left as is. s3rver emits raw keys; the ingress function decodes as for real S3, so
- * local mode must encode exactly as S3 does or keys with spaces, `+` or `%` would diverge.
+ * space, `/` left as is. The ingress function decodes as for real S3, so local mode must encode
+ * exactly as S3 does or keys with spaces, `+` or `%` would diverge.
  */
 export function encodeS3EventKey(key: string): string {
   return encodeURIComponent(key)
@@ -13,43 +13,32 @@ export function encodeS3EventKey(key: string): string {
     .replace(/[!'()]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** s3rver names a completed multipart upload `ObjectCreated:Post`; S3 says CompleteMultipartUpload. */
-const REASONS: Record<string, string> = {
-  'ObjectCreated:Put': 'PutObject',
-  'ObjectCreated:Post': 'CompleteMultipartUpload',
-  'ObjectCreated:Copy': 'CopyObject',
-  'ObjectCreated:CompleteMultipartUpload': 'CompleteMultipartUpload',
-};
+/** EventBridge's `reason` for each way an object is created. */
+const REASONS: Record<string, string> = { Put: 'PutObject', CompleteMultipartUpload: 'CompleteMultipartUpload', Copy: 'CopyObject' };
 
 /**
  * The EventBridge "Object Created" event S3 sends for a bucket with EventBridge notifications on
- * (the ingress bucket), from an s3rver record; undefined for records that are not object creations.
+ * (the ingress bucket), from a local S3 server event; undefined for events that are not creations.
  */
-export function objectCreatedEvent(record: S3rverRecord, identity: { region: string; account: string }) {
-  if (!record.eventName.startsWith('ObjectCreated:')) return undefined;
-  const { bucket, object } = record.s3;
+export function objectCreatedEvent(event: ObjectEvent, identity: { region: string; account: string }) {
+  if (event.type !== 'ObjectCreated') return undefined;
   return {
     version: '0',
     id: randomUUID(),
     'detail-type': 'Object Created',
     source: 'aws.s3',
     account: identity.account,
-    time: record.eventTime ?? new Date().toISOString(),
+    time: event.time,
     region: identity.region,
-    resources: [`arn:aws:s3:::${bucket.name}`],
+    resources: [`arn:aws:s3:::${event.bucket}`],
     detail: {
       version: '0',
-      bucket: { name: bucket.name },
-      object: {
-        key: encodeS3EventKey(object.key),
-        size: object.size ?? 0,
-        etag: object.eTag ?? '',
-        sequencer: object.sequencer,
-      },
+      bucket: { name: event.bucket },
+      object: { key: encodeS3EventKey(event.key), size: event.size, etag: event.etag, sequencer: event.sequencer },
       'request-id': randomUUID(),
       requester: identity.account,
       'source-ip-address': '127.0.0.1',
-      reason: REASONS[record.eventName] ?? 'PutObject',
+      reason: REASONS[event.reason],
     },
   };
 }

@@ -4,7 +4,7 @@ import { frameTimestampMs } from '../../pipeline/run-layout';
 import { RAMP_LUMA_PER_FRAME, frames, rampVideo, readResults, scratchDirectory } from './support/frames-cli';
 
 /**
- * `frames run` end to end on the local cloud: real s3rver, dynalite, SQS server, the local
+ * `frames run` end to end on the local cloud: real local S3 server, dynalite, SQS server, the local
  * MediaConvert endpoint running ffmpeg, and the deployable bundles. The ramp video's brightness
  * identifies each source frame, so every result line can be checked against its timestamp.
  */

@@ -62,7 +62,7 @@ describe('operators', () => {
   });
 });
 
-describe('S3 events from s3rver records', () => {
+describe('S3 events from the local S3 server', () => {
   test.each([
     ['my clip.mp4', 'my+clip.mp4'],
     ['a+b.mp4', 'a%2Bb.mp4'],
@@ -78,9 +78,14 @@ describe('S3 events from s3rver records', () => {
   test('a completed multipart upload becomes an Object Created event with its reason', () => {
     const event = objectCreatedEvent(
       {
-        eventName: 'ObjectCreated:Post',
-        eventTime: '2026-11-21T00:00:00.000Z',
-        s3: { bucket: { name: 'frames-ingress' }, object: { key: 'big one.mp4', size: 3, eTag: 'abc-2', sequencer: '1A2B' } },
+        type: 'ObjectCreated',
+        reason: 'CompleteMultipartUpload',
+        time: '2026-11-21T00:00:00.000Z',
+        bucket: 'frames-ingress',
+        key: 'big one.mp4',
+        size: 3,
+        etag: 'abc-2',
+        sequencer: '1A2B',
       },
       { region: 'us-east-1', account: '000000000000' },
     );
@@ -93,7 +98,7 @@ describe('S3 events from s3rver records', () => {
   });
 
   test('removals are not creations', () => {
-    const record = { eventName: 'ObjectRemoved:Delete', eventTime: '', s3: { bucket: { name: 'b' }, object: { key: 'k', sequencer: '1' } } };
+    const record = { type: 'ObjectRemoved', reason: 'Delete', time: '', bucket: 'b', key: 'k', size: 0, etag: '', sequencer: '1' } as const;
     expect(objectCreatedEvent(record, { region: 'r', account: 'a' })).toBeUndefined();
   });
 });

@@ -1,0 +1,176 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * AWS Signature Version 4 for S3, as the local S3 server verifies it and the local MediaConvert
+ * endpoint signs its own frame uploads. One canonical-request function serves both, so what one
+ * signs the other accepts by construction; the SDK's signer (@smithy/signature-v4) is the
+ * independent check, through the integration tests' SDK clients.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
+ */
+
+export const ALGORITHM = 'AWS4-HMAC-SHA256';
+export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
+
+export interface SignableRequest {
+  readonly method: string;
+  /** The path exactly as sent (already URI-encoded: S3 does not normalise or re-encode it). */
+  readonly path: string;
+  /** Query parameters, decoded. */
+  readonly query: ReadonlyArray<readonly [string, string]>;
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+export interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** RFC 3986 encoding as SigV4 wants it: everything but unreserved characters. */
+export function uriEncode(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function headerValue(value: string | string[] | undefined): string {
+  const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return joined.trim().replace(/ +/g, ' ');
+}
+
+export function canonicalRequest(request: SignableRequest, signedHeaders: readonly string[], payloadHash: string): string {
+  const query = request.query
+    .map(([key, value]) => [uriEncode(key), uriEncode(value)] as const)
+    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
+    .map(([key, value]) => `${key}=${value}`)
+    .join('&');
+  const headers = signedHeaders.map((name) => `${name}:${headerValue(request.headers[name])}\n`).join('');
+  return [request.method, request.path, query, headers, signedHeaders.join(';'), payloadHash].join('\n');
+}
+
+const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+const hmac = (key: Buffer | string, text: string) => createHmac('sha256', key).update(text, 'utf8').digest();
+
+/** The signing key is the same for a whole day, region and service: cache the last few. */
+const signingKeys = new Map<string, Buffer>();
+function signingKey(secret: string, scope: Scope): Buffer {
+  const id = `${secret}/${scope.date}/${scope.region}/${scope.service}`;
+  let key = signingKeys.get(id);
+  if (!key) {
+    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, scope.date), scope.region), scope.service), 'aws4_request');
+    if (signingKeys.size > 16) signingKeys.clear();
+    signingKeys.set(id, key);
+  }
+  return key;
+}
+
+interface Scope {
+  readonly date: string;
+  readonly region: string;
+  readonly service: string;
+}
+const scopeText = (scope: Scope) => `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
+
+export function signature(secret: string, scope: Scope, amzDate: string, canonical: string): string {
+  const stringToSign = [ALGORITHM, amzDate, scopeText(scope), sha256Hex(canonical)].join('\n');
+  return createHmac('sha256', signingKey(secret, scope)).update(stringToSign, 'utf8').digest('hex');
+}
+
+/** `x-amz-date` form of a time: 20261121T093000Z. */
+export const amzDate = (time: Date) => time.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+
+/**
+ * Signs a request with the Authorization header (the headers to sign must already be set,
+ * `host` among them). Returns the headers to add.
+ */
+export function signRequest(
+  request: SignableRequest,
+  credentials: Credentials,
+  region: string,
+  payloadHash: string = UNSIGNED_PAYLOAD,
+  now: Date = new Date(),
+): Record<string, string> {
+  const date = amzDate(now);
+  const scope = { date: date.slice(0, 8), region, service: 's3' };
+  const added = { 'x-amz-date': date, 'x-amz-content-sha256': payloadHash };
+  const headers = { ...request.headers, ...added };
+  const signedHeaders = Object.keys(headers).map((name) => name.toLowerCase()).sort();
+  const canonical = canonicalRequest({ ...request, headers }, signedHeaders, payloadHash);
+  const credential = `${credentials.accessKeyId}/${scopeText(scope)}`;
+  return {
+    ...added,
+    authorization: `${ALGORITHM} Credential=${credential}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature(credentials.secretAccessKey, scope, date, canonical)}`,
+  };
+}
+
+/** Why a request's signature was refused, with S3's error code for it. */
+export class SignatureError extends Error {
+  override readonly name = 'SignatureError';
+  constructor(
+    readonly code: 'AccessDenied' | 'InvalidAccessKeyId' | 'SignatureDoesNotMatch' | 'AuthorizationQueryParametersError' | 'RequestTimeTooSkewed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Requests may be signed up to 15 minutes away from the server's clock, as S3 allows. */
+const MAX_SKEW_MS = 15 * 60 * 1000;
+
+function parseAmzDate(text: string): number {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+  return match ? Date.UTC(+match[1], +match[2] - 1, +match[3], +match[4], +match[5], +match[6]) : Number.NaN;
+}
+
+/**
+ * Verifies a request signed with the Authorization header or presigned in its query string.
+ * Returns the payload hash the signer declared (a hex SHA-256 the body must match, or one of the
+ * UNSIGNED/STREAMING markers). Throws SignatureError as S3 would refuse the request.
+ */
+export function verifyRequest(request: SignableRequest, credentials: Credentials, now = Date.now()): string {
+  const authorization = headerValue(request.headers.authorization);
+  const queryValue = (name: string) => request.query.find(([key]) => key === name)?.[1];
+  let credential: string;
+  let signedHeaders: string[];
+  let provided: string;
+  let date: string;
+  let payloadHash: string;
+  let query = request.query;
+  if (authorization) {
+    const match = /^AWS4-HMAC-SHA256 Credential=([^,]+),\s*SignedHeaders=([^,]+),\s*Signature=([0-9a-f]{64})$/.exec(authorization);
+    if (!match) throw new SignatureError('AccessDenied', 'Only AWS4-HMAC-SHA256 Authorization headers are supported');
+    [, credential, , provided] = match;
+    signedHeaders = match[2].split(';');
+    date = headerValue(request.headers['x-amz-date']);
+    payloadHash = headerValue(request.headers['x-amz-content-sha256']) || UNSIGNED_PAYLOAD;
+  } else if (queryValue('X-Amz-Signature')) {
+    if (queryValue('X-Amz-Algorithm') !== ALGORITHM) {
+      throw new SignatureError('AuthorizationQueryParametersError', `X-Amz-Algorithm must be ${ALGORITHM}`);
+    }
+    credential = queryValue('X-Amz-Credential') ?? '';
+    signedHeaders = (queryValue('X-Amz-SignedHeaders') ?? 'host').split(';');
+    provided = queryValue('X-Amz-Signature')!;
+    date = queryValue('X-Amz-Date') ?? '';
+    payloadHash = UNSIGNED_PAYLOAD;
+    const expires = Number(queryValue('X-Amz-Expires') ?? 604_800);
+    if (!(now <= parseAmzDate(date) + expires * 1000)) throw new SignatureError('AccessDenied', 'Request has expired');
+    query = request.query.filter(([key]) => key !== 'X-Amz-Signature');
+  } else {
+    throw new SignatureError('AccessDenied', 'Anonymous requests are refused: the local buckets are private, as the deployed ones are');
+  }
+
+  const [accessKeyId, scopeDate, region, service, terminator] = credential.split('/');
+  if (accessKeyId !== credentials.accessKeyId) {
+    throw new SignatureError('InvalidAccessKeyId', `The access key ${accessKeyId} is not the local cloud's (${credentials.accessKeyId})`);
+  }
+  if (!scopeDate || !region || service !== 's3' || terminator !== 'aws4_request' || !date.startsWith(scopeDate)) {
+    throw new SignatureError('AccessDenied', `Malformed credential scope: ${credential}`);
+  }
+  if (authorization && !(Math.abs(now - parseAmzDate(date)) <= MAX_SKEW_MS)) {
+    throw new SignatureError('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large');
+  }
+  const canonical = canonicalRequest({ ...request, query }, signedHeaders, payloadHash);
+  const expected = signature(credentials.secretAccessKey, { date: scopeDate, region, service }, date, canonical);
+  if (!timingSafeEqual(Buffer.from(expected), Buffer.from(provided.padEnd(expected.length).slice(0, expected.length)))) {
+    throw new SignatureError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided');
+  }
+  return payloadHash;
+}
