@@ -33,3 +33,62 @@ export function runFfmpeg(args: readonly string[]): Promise<void> {
     child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg ${args.join(' ')} failed: ${errors.trim()}`))));
   });
 }
+
+/** What ffmpeg reports about a media file's first video stream (and whether it has audio). */
+export interface MediaProbe {
+  /** 0 when ffmpeg does not know (a stream without a duration). */
+  readonly durationMs: number;
+  readonly video?: {
+    readonly codec: string;
+    readonly width: number;
+    readonly height: number;
+    /** ffmpeg's name for it: yuv420p, yuvj420p, yuv420p10le, … */
+    readonly pixelFormat: string;
+    /** 'pc' (full, JPEG) or 'tv' (limited); 'tv' when the file does not say, as ffmpeg assumes. */
+    readonly colorRange: 'pc' | 'tv';
+    /** Frames a second, from the stream's average rate; undefined when ffmpeg cannot tell. */
+    readonly frameRate?: number;
+  };
+  readonly hasAudio: boolean;
+}
+
+const PROBE_DURATION = /Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
+const PROBE_VIDEO = /Stream #\d+:\d+.*?: Video: (\w+)[^,]*, (\w+)(?:\(([^)]*)\))?, (\d{2,5})x(\d{2,5})/;
+const PROBE_RATE = /, (\d+(?:\.\d+)?) fps/;
+
+/**
+ * Reads what `ffmpeg -i` prints about a file (no ffprobe ships with @ffmpeg-installer). Resolves
+ * undefined when ffmpeg cannot open the file as media at all.
+ */
+export function probeMedia(path: string): Promise<MediaProbe | undefined> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-i', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let text = '';
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.once('error', reject);
+    // ffmpeg exits 1 here ("At least one output file must be specified"): the report is what counts.
+    child.once('close', () => resolve(parseProbe(text)));
+  });
+}
+
+export function parseProbe(text: string): MediaProbe | undefined {
+  if (!/^Input #0/m.test(text)) return undefined;
+  const duration = PROBE_DURATION.exec(text);
+  const videoLine = text.split('\n').find((line) => PROBE_VIDEO.test(line));
+  const video = videoLine ? PROBE_VIDEO.exec(videoLine) : null;
+  const rate = videoLine ? PROBE_RATE.exec(videoLine) : null;
+  return {
+    durationMs: duration ? Math.round((Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3])) * 1000) : 0,
+    video: video
+      ? {
+          codec: video[1],
+          pixelFormat: video[2],
+          colorRange: video[3]?.split(',').map((part) => part.trim()).includes('pc') || video[2].startsWith('yuvj') ? 'pc' : 'tv',
+          width: Number(video[4]),
+          height: Number(video[5]),
+          frameRate: rate ? Number(rate[1]) : undefined,
+        }
+      : undefined,
+    hasAudio: /Stream #\d+:\d+.*?: Audio: /.test(text),
+  };
+}

@@ -1,11 +1,16 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ffmpegPath } from '../ffmpeg';
-import { type FrameCaptureOutput, type VideoOutput, frameCaptureFileName, jpegQscaleFor } from './job-settings';
+import { JpegSplitter } from './jpeg-stream';
+import { type FrameCaptureOutput, type VideoOutput, jpegQscaleFor } from './job-settings';
 
 export interface FfmpegJobSpec {
   readonly inputPath: string;
-  readonly frames?: { readonly output: FrameCaptureOutput; readonly directory: string };
+  /** The input's decoded pixels, from probeMedia: picks the cheap path to full-range JPEG when it can. */
+  readonly inputPixels?: { readonly pixelFormat: string; readonly colorRange: 'pc' | 'tv' };
+  /** The frame capture, each JPEG written to `sink` in order (ffmpeg pipes them: no scratch files). */
+  readonly frames?: { readonly output: FrameCaptureOutput; readonly sink: Writable };
   readonly video?: { readonly output: VideoOutput; readonly path: string };
   readonly onProgress: (progress: { percent: number; framesDecoded: number }) => void;
 }
@@ -28,29 +33,46 @@ export class FfmpegError extends Error {
 }
 
 /**
+ * JPEG stores full-range YUV; video is usually limited range (Y 16..235). ffmpeg's automatic
+ * conversion goes through swscale, which for 720p costs about 2.5 ms a frame: more than the JPEG
+ * encoding itself, and a quarter of plain `ffmpeg -vf fps=30 -q:v N` (measured, issue 4). For the
+ * common case, 8-bit 4:2:0 limited range, a lookup table does the same expansion (rounded, as
+ * swscale does) for a fraction of that; the encoder is told the samples are full range, so it
+ * writes a plain JFIF (no "CS=ITU601" comment). Any other input keeps swscale's conversion.
+ */
+const EXPAND_TO_FULL_RANGE =
+  "lutyuv=y='clip((val-16)*255/219+0.5,0,255)':u='clip((val-128)*255/224+128.5,0,255)':v='clip((val-128)*255/224+128.5,0,255)'";
+
+function canExpandWithTable(pixels: FfmpegJobSpec['inputPixels']): boolean {
+  return pixels?.pixelFormat === 'yuv420p' && pixels.colorRange === 'tv';
+}
+
+/**
  * The ffmpeg arguments for a job: one decode of the input's first video stream, split to the frame
  * capture (`fps=N/D`, which gives ceil(duration × rate) frames at t = k·D/N, unlike `-r`) and to
  * the H.264 proxy, so both outputs cost one decode.
  */
-export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress'>): string[] {
-  const args = ['-hide_banner', '-nostdin', '-y', '-nostats', '-progress', 'pipe:1', '-i', spec.inputPath];
+export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress' | 'frames'> & { frames?: { output: FrameCaptureOutput } }): string[] {
+  // Frames go to stdout (fd 1), progress reports to fd 3.
+  const args = ['-hide_banner', '-nostdin', '-y', '-nostats', '-progress', 'pipe:3', '-i', spec.inputPath];
   const branches: string[] = [];
   const outputs: string[] = [];
   if (spec.frames) {
-    const { output, directory } = spec.frames;
+    const { output } = spec.frames;
     // round=up: capture k is the source frame on screen at k·D/N (the last one at or before it).
     // The default (near) takes the last frame of the window around k·D/N instead: at 5 fps from a
     // 30 fps source, the frame 67 ms after the capture's timestamp (measured with ffmpeg 4.1).
-    branches.push(`fps=${output.framerateNumerator}/${output.framerateDenominator}:round=up[frames]`);
+    const table = canExpandWithTable(spec.inputPixels);
+    branches.push(`fps=${output.framerateNumerator}/${output.framerateDenominator}:round=up${table ? `,${EXPAND_TO_FULL_RANGE}` : ''}[frames]`);
     outputs.push(
       '-map', '[frames]',
       '-frames:v', String(output.maxCaptures),
       '-c:v', 'mjpeg', '-q:v', String(jpegQscaleFor(output.quality)),
-      // Full-range YUV, as JPEG viewers expect; ffmpeg 4 warns about limited range otherwise.
-      '-pix_fmt', 'yuvj420p',
-      '-start_number', '0',
-      '-f', 'image2',
-      join(directory, frameCaptureFileName(output, '%07d')),
+      // Full-range YUV, as JPEG viewers expect: expanded by the table above (ffmpeg 4 needs
+      // -strict to accept yuv420p for JPEG), or converted by swscale into yuvj420p.
+      ...(table ? ['-strict', 'unofficial', '-pix_fmt', 'yuv420p', '-color_range', 'pc'] : ['-pix_fmt', 'yuvj420p']),
+      '-f', 'image2pipe',
+      'pipe:1',
     );
   }
   if (spec.video) {
@@ -81,7 +103,17 @@ const VIDEO_STREAM_SIZE = /Stream #\d+:\d+.*: Video: .*?, (\d{2,5})x(\d{2,5})/;
 /** Runs ffmpeg for a job, reporting progress from `-progress` as it goes. */
 export function runFfmpegJob(spec: FfmpegJobSpec, signal: AbortSignal): Promise<FfmpegJobResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath(), ffmpegArguments(spec), { stdio: ['ignore', 'pipe', 'pipe'], signal });
+    const child = spawn(ffmpegPath(), ffmpegArguments(spec), { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], signal });
+    const [stdout, stderr, progress] = [child.stdio[1], child.stdio[2], child.stdio[3]] as Readable[];
+    // The frames: split into JPEGs and handed to the sink, whose backpressure paces ffmpeg. If the
+    // sink fails (an upload refused), ffmpeg is stopped: there is no point in decoding further.
+    let framesFailure: Error | undefined;
+    const framesDone = spec.frames
+      ? pipeline(stdout, new JpegSplitter(), spec.frames.sink).catch((error: unknown) => {
+          framesFailure = error as Error;
+          child.kill();
+        })
+      : (stdout.resume(), Promise.resolve());
     let durationMs = 0;
     let opened = false;
     let currentOutput = -1;
@@ -89,7 +121,7 @@ export function runFfmpegJob(spec: FfmpegJobSpec, signal: AbortSignal): Promise<
     const errorTail: string[] = [];
 
     let stderrBuffer = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderrBuffer += chunk;
       const lines = stderrBuffer.split('\n');
       stderrBuffer = lines.pop() ?? '';
@@ -112,7 +144,7 @@ export function runFfmpegJob(spec: FfmpegJobSpec, signal: AbortSignal): Promise<
 
     let progressBuffer = '';
     let framesDecoded = 0;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    progress.setEncoding('utf8').on('data', (chunk: string) => {
       progressBuffer += chunk;
       const lines = progressBuffer.split('\n');
       progressBuffer = lines.pop() ?? '';
@@ -128,8 +160,11 @@ export function runFfmpegJob(spec: FfmpegJobSpec, signal: AbortSignal): Promise<
 
     child.once('error', (error) => reject(error));
     child.once('close', (code) => {
-      if (code === 0) resolve({ durationMs, outputSizes });
-      else reject(new FfmpegError(errorTail.filter(Boolean).slice(-3).join(' | ') || `ffmpeg exited with code ${code}`, opened));
+      void framesDone.then(() => {
+        if (framesFailure) reject(framesFailure);
+        else if (code === 0) resolve({ durationMs, outputSizes });
+        else reject(new FfmpegError(errorTail.filter(Boolean).slice(-3).join(' | ') || `ffmpeg exited with code ${code}`, opened));
+      });
     });
   });
 }

@@ -1,53 +1,41 @@
-import { access, readFile, rm } from 'node:fs/promises';
-
-export interface FrameUploadOptions {
-  /** Local path of frame `index`, as ffmpeg writes it. */
-  readonly pathOf: (index: number) => string;
-  /** Stores frame `index`; the local file is removed once it has been stored. */
-  readonly upload: (index: number, body: Buffer) => Promise<void>;
-  /** True once ffmpeg has exited successfully: every frame file is complete. */
-  readonly isFinished: () => boolean;
-  /** True when the job was cancelled or failed: stop without waiting for more frames. */
-  readonly isAbandoned: () => boolean;
-  readonly concurrency: number;
-}
-
-const POLL_MS = 20;
-const exists = (path: string) => access(path).then(() => true, () => false);
+import { Writable } from 'node:stream';
 
 /**
- * Uploads frames while ffmpeg is still writing them, so the upload overlaps the decode instead of
- * following it, and local disk holds only the frames not yet uploaded. image2 writes frames in
- * order, so frame N is complete once frame N+1 exists (or ffmpeg has exited). Resolves with the
- * number of frames uploaded.
+ * Stores frames as ffmpeg produces them, `concurrency` at a time: the end of the frame stream
+ * (JpegSplitter) in the MediaConvert job's pipeline. When that many uploads are in flight it stops
+ * taking frames, so the pipe fills and ffmpeg waits: nothing piles up in memory or on disk.
+ * `count` is the number of frames stored once the stream has finished.
  */
-export async function uploadFramesAsProduced(options: FrameUploadOptions): Promise<number> {
-  const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
-  let next = 0;
-  for (;;) {
-    if (failure) break;
-    if (options.isAbandoned()) break;
-    const finished = options.isFinished();
-    const ready = (await exists(options.pathOf(next + 1))) || (finished && (await exists(options.pathOf(next))));
-    if (!ready) {
-      if (finished) break;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      continue;
-    }
-    const index = next++;
-    const upload = (async () => {
-      const path = options.pathOf(index);
-      await options.upload(index, await readFile(path));
-      await rm(path, { force: true });
-    })().catch((error: unknown) => {
-      failure ??= error;
-    });
-    const tracked = upload.finally(() => inFlight.delete(tracked));
-    inFlight.add(tracked);
-    if (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+export class FrameUploadSink extends Writable {
+  count = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly options: {
+      /** Stores frame `index` (0-based, in capture order). */
+      readonly upload: (index: number, body: Buffer) => Promise<void>;
+      readonly concurrency: number;
+    },
+  ) {
+    super({ objectMode: true, highWaterMark: 1 });
   }
-  await Promise.all(inFlight);
-  if (failure) throw failure;
-  return next;
+
+  override _write(frame: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.failure) return callback(this.failure);
+    const index = this.count++;
+    const upload = this.options
+      .upload(index, frame)
+      .catch((error: unknown) => {
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
+      })
+      .finally(() => this.inFlight.delete(upload));
+    this.inFlight.add(upload);
+    if (this.inFlight.size < this.options.concurrency) return callback();
+    void Promise.race(this.inFlight).then(() => callback(this.failure));
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    void Promise.all(this.inFlight).then(() => callback(this.failure));
+  }
 }

@@ -210,17 +210,9 @@ export function jpegQscaleFor(quality: number): number {
   return Math.round(2 + ((100 - quality) * 29) / 99);
 }
 
-/**
- * `<base><modifier>.NNNNNNN.jpg`, 0-based, seven digits: MediaConvert's frame capture file names.
- * With `'%07d'` for the index it is the image2 pattern ffmpeg writes them by.
- */
-export function frameCaptureFileName(output: OutputLocation, index: number | '%07d'): string {
-  const number = typeof index === 'number' ? String(index).padStart(7, '0') : index;
-  return `${output.baseName}${output.nameModifier}.${number}.jpg`;
-}
-
+/** `<prefix><base><modifier>.NNNNNNN.jpg`, 0-based, seven digits: MediaConvert's frame capture names. */
 export function frameCaptureKey(output: OutputLocation, index: number): string {
-  return `${output.prefix}${frameCaptureFileName(output, index)}`;
+  return `${output.prefix}${output.baseName}${output.nameModifier}.${String(index).padStart(7, '0')}.jpg`;
 }
 
 export function videoOutputKey(output: OutputLocation): string {

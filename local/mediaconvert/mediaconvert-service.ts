@@ -4,12 +4,13 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { probeMedia } from '../ffmpeg';
 import { FfmpegError, runFfmpegJob } from './ffmpeg-job';
-import { uploadFramesAsProduced } from './frame-uploader';
+import { FrameUploadSink } from './frame-uploader';
 import { type LocalJob, type OutputGroupDetail, jobStateChangeEvent } from './job-events';
-import { type JobPlan, BadRequestError, frameCaptureFileName, frameCaptureKey, planJob, videoOutputKey } from './job-settings';
+import { type JobPlan, BadRequestError, frameCaptureKey, planJob, videoOutputKey } from './job-settings';
 
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundException';
@@ -26,8 +27,11 @@ export class ConflictError extends Error {
 export const LOCAL_ERROR_CODES = { inputUnreadable: 1010, transcodeFailed: 1999 } as const;
 
 export interface MediaConvertServiceOptions {
+  /** Reads inputs and writes the (one, large) video output. */
   readonly s3: S3Client;
-  /** Scratch space: each job's input copy and the frames not yet uploaded. */
+  /** Writes one frame: thousands of small PUTs, so not through the SDK client (see SignedObjectWriter). */
+  readonly putFrame: (bucket: string, key: string, body: Buffer, signal: AbortSignal) => Promise<void>;
+  /** Scratch space: each job's input copy and its video output until uploaded. */
   readonly workDirectory: string;
   readonly identity: { readonly region: string; readonly account: string };
   /** Receives each "MediaConvert Job State Change" event (local mode routes it like EventBridge). */
@@ -155,16 +159,15 @@ export class LocalMediaConvert {
   }
 
   private async execute(job: LocalJob, plan: JobPlan): Promise<void> {
-    const { s3, workDirectory, statusUpdateIntervalMs, uploadConcurrency } = this.options;
+    const { s3, putFrame, workDirectory, statusUpdateIntervalMs, uploadConcurrency } = this.options;
     const controller = new AbortController();
     this.aborts.set(job.id, controller);
     const directory = join(workDirectory, job.id);
-    const framesDirectory = join(directory, 'frames');
     try {
       if (job.status !== 'SUBMITTED') return;
       Object.assign(job, { status: 'PROGRESSING', startedAt: new Date(), currentPhase: 'PROBING', jobPercentComplete: 0 });
       this.emit(job);
-      await mkdir(framesDirectory, { recursive: true });
+      await mkdir(directory, { recursive: true });
 
       const inputPath = join(directory, 'input');
       try {
@@ -185,13 +188,20 @@ export class LocalMediaConvert {
       const frames = plan.frameCaptures[0];
       const video = plan.videos[0];
       const videoPath = join(directory, 'video.mp4');
-      let ffmpegDone = false;
-      let abandoned = false;
       let lastUpdate = 0;
+      const probe = await probeMedia(inputPath);
+      const sink = frames
+        ? new FrameUploadSink({
+            upload: (index, body) => putFrame(frames.bucket, frameCaptureKey(frames, index), body, controller.signal),
+            concurrency: uploadConcurrency,
+          })
+        : undefined;
+      // Resolves once ffmpeg has exited and every frame is stored.
       const transcode = runFfmpegJob(
         {
           inputPath,
-          frames: frames && { output: frames, directory: framesDirectory },
+          inputPixels: probe?.video,
+          frames: frames && sink && { output: frames, sink },
           video: video && { output: video, path: videoPath },
           onProgress: ({ percent, framesDecoded }) => {
             job.currentPhase = 'TRANSCODING';
@@ -203,34 +213,16 @@ export class LocalMediaConvert {
           },
         },
         controller.signal,
-      ).finally(() => {
-        ffmpegDone = true;
-      });
-      transcode.catch(() => {
-        abandoned = true;
-      });
-      const uploads = frames
-        ? uploadFramesAsProduced({
-            pathOf: (index) => join(framesDirectory, frameCaptureFileName(frames, index)),
-            upload: async (index, body) => {
-              await s3.send(
-                new PutObjectCommand({ Bucket: frames.bucket, Key: frameCaptureKey(frames, index), Body: body, ContentType: 'image/jpeg' }),
-                { abortSignal: controller.signal },
-              );
-            },
-            isFinished: () => ffmpegDone && !abandoned,
-            isAbandoned: () => abandoned || controller.signal.aborted,
-            concurrency: uploadConcurrency,
-          })
-        : Promise.resolve(0);
+      );
 
       let result;
       try {
         result = await transcode;
       } catch (error) {
-        await uploads.catch(() => undefined);
         if (controller.signal.aborted) return;
-        const opened = error instanceof FfmpegError && error.opened;
+        // A frame that could not be stored: reported as an output failure by the outer catch.
+        if (!(error instanceof FfmpegError)) throw error;
+        const opened = error.opened;
         this.finish(job, {
           status: 'ERROR',
           errorCode: opened ? LOCAL_ERROR_CODES.transcodeFailed : LOCAL_ERROR_CODES.inputUnreadable,
@@ -241,7 +233,7 @@ export class LocalMediaConvert {
         return;
       }
       job.currentPhase = 'UPLOADING';
-      const frameCount = await uploads;
+      const frameCount = sink?.count ?? 0;
       if (video) {
         await new Upload({
           client: s3,

@@ -1,5 +1,6 @@
 import template from '../../../job-templates/frame-capture.json';
 import { BadRequestError, frameCaptureKey, jpegQscaleFor, planJob } from '../../../local/mediaconvert/job-settings';
+import { parseProbe } from '../../../local/ffmpeg';
 import { ffmpegArguments } from '../../../local/mediaconvert/ffmpeg-job';
 
 /** The job template rendered as the SDK puts it on the wire: lowerCamelCase keys. */
@@ -29,7 +30,7 @@ test("the pipeline's own job template is accepted and planned", () => {
   expect(plan.frameCaptures).toEqual([
     expect.objectContaining({ bucket: 'frames-frames', prefix: 'run/frames/', baseName: 'frame', nameModifier: '', framerateNumerator: 30000, framerateDenominator: 1001, maxCaptures: 500, quality: 80 }),
   ]);
-  expect(plan.videos).toEqual([expect.objectContaining({ bucket: 'frames-frames', prefix: 'run/proxy/', baseName: 'proxy', height: 360, maxBitrate: 1_000_000 })]);
+  expect(plan.videos).toEqual([expect.objectContaining({ bucket: 'frames-frames', prefix: 'run/proxy/', baseName: 'proxy', height: 180, maxBitrate: 400_000 })]);
 });
 
 test('frames are named as MediaConvert names them: base, modifier, seven digits from zero', () => {
@@ -71,11 +72,62 @@ test('one decode feeds both outputs: the input is split once into the capture an
   const { plan } = planJob(body());
   const args = ffmpegArguments({
     inputPath: '/tmp/in',
-    frames: { output: plan.frameCaptures[0], directory: '/tmp/frames' },
+    frames: { output: plan.frameCaptures[0] },
     video: { output: plan.videos[0], path: '/tmp/proxy.mp4' },
   });
   expect(args.filter((arg) => arg === '-i')).toHaveLength(1);
   const graph = args[args.indexOf('-filter_complex') + 1];
-  expect(graph).toBe('[0:v:0]split=2[s0][s1];[s0]fps=30000/1001:round=up[frames];[s1]scale=-2:360:flags=fast_bilinear[video]');
-  expect(args).toEqual(expect.arrayContaining(['-frames:v', '500', '-q:v', '8', '-start_number', '0', '/tmp/frames/frame.%07d.jpg']));
+  expect(graph).toBe('[0:v:0]split=2[s0][s1];[s0]fps=30000/1001:round=up[frames];[s1]scale=-2:180:flags=fast_bilinear[video]');
+  expect(args.join(' ')).toContain('-frames:v 500 -c:v mjpeg -q:v 8');
+  // JPEGs are piped (split by JpegSplitter), progress reports go to fd 3.
+  expect(args.join(' ')).toMatch(/-f image2pipe pipe:1 .*-f mp4 \/tmp\/proxy.mp4$/);
+  expect(args.slice(0, 6)).toContain('pipe:3');
+});
+
+describe('the full-range expansion for JPEG', () => {
+  const { plan } = planJob(body());
+  const argsFor = (inputPixels?: { pixelFormat: string; colorRange: 'pc' | 'tv' }) =>
+    ffmpegArguments({ inputPath: '/tmp/in', inputPixels, frames: { output: plan.frameCaptures[0] } });
+
+  test('8-bit 4:2:0 limited-range input is expanded with a lookup table and written as full-range JPEG', () => {
+    const args = argsFor({ pixelFormat: 'yuv420p', colorRange: 'tv' });
+    expect(args[args.indexOf('-filter_complex') + 1]).toMatch(/^\[0:v:0\]fps=30000\/1001:round=up,lutyuv=y='clip\(\(val-16\)\*255\/219\+0\.5,0,255\)'/);
+    expect(args.join(' ')).toContain('-strict unofficial -pix_fmt yuv420p -color_range pc');
+  });
+
+  test.each([
+    ['full-range input', { pixelFormat: 'yuvj420p', colorRange: 'pc' as const }],
+    ['10-bit input', { pixelFormat: 'yuv420p10le', colorRange: 'tv' as const }],
+    ['4:2:2 input', { pixelFormat: 'yuv422p', colorRange: 'tv' as const }],
+    ['an input not probed', undefined],
+  ])('%s keeps ffmpeg\'s own conversion to yuvj420p', (_, pixels) => {
+    const args = argsFor(pixels);
+    expect(args[args.indexOf('-filter_complex') + 1]).not.toContain('lutyuv');
+    expect(args.join(' ')).toContain('-pix_fmt yuvj420p');
+  });
+});
+
+describe('probing what ffmpeg says of an input', () => {
+  const header = 'Input #0, mov,mp4,m4a,3gp,3g2,mj2, from \'in.mp4\':\n  Duration: 00:01:00.02, start: 0.000000, bitrate: 2799 kb/s\n';
+  test.each([
+    [
+      '    Stream #0:0(und): Video: h264 (High) (avc1 / 0x31637661), yuv420p, 1280x720 [SAR 1:1 DAR 16:9], 2721 kb/s, 30 fps, 30 tbr, 15360 tbn, 60 tbc (default)\n    Stream #0:1(und): Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, mono, fltp, 74 kb/s (default)',
+      { durationMs: 60_020, hasAudio: true, video: { codec: 'h264', pixelFormat: 'yuv420p', colorRange: 'tv', width: 1280, height: 720, frameRate: 30 } },
+    ],
+    [
+      '    Stream #0:0[0x1](und): Video: hevc (Main 10) (hvc1 / 0x31637668), yuv420p10le(tv, bt2020nc/bt2020/smpte2084), 3840x2160, 40000 kb/s, 29.97 fps, 29.97 tbr',
+      { durationMs: 60_020, hasAudio: false, video: { codec: 'hevc', pixelFormat: 'yuv420p10le', colorRange: 'tv', width: 3840, height: 2160, frameRate: 29.97 } },
+    ],
+    [
+      '    Stream #0:0: Video: mjpeg (Baseline), yuvj420p(pc, bt470bg/unknown/unknown), 1279x719, 25 tbr, 25 tbn',
+      { durationMs: 60_020, hasAudio: false, video: { codec: 'mjpeg', pixelFormat: 'yuvj420p', colorRange: 'pc', width: 1279, height: 719, frameRate: undefined } },
+    ],
+    ['    Stream #0:0(und): Audio: aac (LC), 44100 Hz, stereo, fltp', { durationMs: 60_020, hasAudio: true, video: undefined }],
+  ])('%#', (streams, expected) => {
+    expect(parseProbe(header + streams)).toEqual(expected);
+  });
+
+  test('a file ffmpeg cannot open as media is undefined', () => {
+    expect(parseProbe('in.mp4: Invalid data found when processing input')).toBeUndefined();
+  });
 });
