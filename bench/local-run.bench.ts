@@ -6,6 +6,7 @@
  *      against `ffmpeg -i video.mp4 -vf fps=30 -q:v N frames/%07d.jpg` (target ≤ 1.25x);
  *   2. the whole `frames run` against a naive script: that ffmpeg command, then the same default
  *      processor over the files one at a time (target ≤ 1.0x);
+ *   Parts 1 and 2 are repeated (BENCH_REPEATS, default 3), interleaved, and judged on the median.
  *   3. peak memory of the whole local run (the CLI and every process it starts) for a
  *      65,000-frame video (target < 1 GB). BENCH_LONG_FRAMES changes the frame count (0 skips it);
  *      BENCH_HD=0 skips parts 1 and 2.
@@ -102,27 +103,39 @@ async function framesRun(video: string, name: string): Promise<{ ms: number; rep
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
 
+/** Repetitions of the HD comparison; each target is judged on the median ratio (shared, noisy machines). */
+const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 async function hdComparison(results: Array<[string, boolean]>): Promise<void> {
   const video = join(WORK, 'hd-60s-30fps.mp4');
   if (!existsSync(video)) await generateVideo(video, { seconds: 60, width: 1280, height: 720, fps: '30' });
-  console.log(`60 s 1280x720 30 fps, captured at 30 fps, JPEG -q:v ${QSCALE} (quality ${DEFAULT_STACK_CONFIG.capture.quality})`);
-  const ffmpegMs = await plainFfmpeg(video, join(WORK, 'plain-frames'));
-  const pipeline = await framesRun(video, 'hd');
-  const naive = await naiveScript(video, join(WORK, 'naive-frames'));
-  const extractionMs = Date.parse(pipeline.report.extractedAt!) - Date.parse(pipeline.report.createdAt!);
-  const processingMs = Date.parse(pipeline.report.completedAt!) - Date.parse(pipeline.report.extractedAt!);
-
-  const extractionRatio = extractionMs / ffmpegMs;
-  const runRatio = pipeline.ms / naive.ms;
-  console.log(`  plain ffmpeg                  ${seconds(ffmpegMs)}`);
-  console.log(`  pipeline extraction           ${seconds(extractionMs)}  (upload event → ${pipeline.report.totalFrames} frames counted)`);
-  console.log(`  pipeline processing + fan-in  ${seconds(processingMs)}`);
-  console.log(`  frames run, whole             ${seconds(pipeline.ms)}  (peak memory ${mib(pipeline.peakBytes)})`);
-  console.log(`  naive script                  ${seconds(naive.ms)}  (${naive.frames} frames, one at a time)`);
-  console.log(`  extraction / plain ffmpeg     ${extractionRatio.toFixed(2)}x  (target ≤ 1.25x)`);
-  console.log(`  frames run / naive script     ${runRatio.toFixed(2)}x  (target ≤ 1.00x)`);
+  console.log(`60 s 1280x720 30 fps, captured at 30 fps, JPEG -q:v ${QSCALE} (quality ${DEFAULT_STACK_CONFIG.capture.quality}), ${REPEATS} interleaved repetitions`);
+  const extractionRatios: number[] = [];
+  const runRatios: number[] = [];
+  for (let repetition = 1; repetition <= REPEATS; repetition++) {
+    // Interleaved, so a slow spell of the machine hits both sides of a ratio alike.
+    const ffmpegMs = await plainFfmpeg(video, join(WORK, 'plain-frames'));
+    const pipeline = await framesRun(video, 'hd');
+    const naive = await naiveScript(video, join(WORK, 'naive-frames'));
+    const extractionMs = Date.parse(pipeline.report.extractedAt!) - Date.parse(pipeline.report.createdAt!);
+    const processingMs = Date.parse(pipeline.report.completedAt!) - Date.parse(pipeline.report.extractedAt!);
+    extractionRatios.push(extractionMs / ffmpegMs);
+    runRatios.push(pipeline.ms / naive.ms);
+    console.log(`  repetition ${repetition}`);
+    console.log(`    plain ffmpeg                  ${seconds(ffmpegMs)}`);
+    console.log(`    pipeline extraction           ${seconds(extractionMs)}  (upload event → ${pipeline.report.totalFrames} frames counted)`);
+    console.log(`    pipeline processing + fan-in  ${seconds(processingMs)}`);
+    console.log(`    frames run, whole             ${seconds(pipeline.ms)}  (peak memory ${mib(pipeline.peakBytes)})`);
+    console.log(`    naive script                  ${seconds(naive.ms)}  (${naive.frames} frames, one at a time)`);
+    console.log(`    extraction / plain ffmpeg     ${extractionRatios.at(-1)!.toFixed(2)}x`);
+    console.log(`    frames run / naive script     ${runRatios.at(-1)!.toFixed(2)}x`);
+  }
+  const extractionRatio = median(extractionRatios);
+  const runRatio = median(runRatios);
+  console.log(`  median extraction / plain ffmpeg  ${extractionRatio.toFixed(2)}x  (target ≤ 1.25x)`);
+  console.log(`  median frames run / naive script  ${runRatio.toFixed(2)}x  (target ≤ 1.00x)`);
   results.push(['extraction ≤ 1.25x ffmpeg', extractionRatio <= 1.25], ['frames run ≤ 1.0x naive', runRatio <= 1.0]);
-
 }
 
 async function main(): Promise<void> {

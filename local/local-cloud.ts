@@ -21,12 +21,9 @@ import { ensureJobTable, startDynamoServer } from './dynamo-server';
 import { EventRouter } from './event-router';
 import { LambdaRunner } from './lambda-runner';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './local-identity';
-import { LocalMediaConvert } from './mediaconvert/mediaconvert-service';
-import { startMediaConvertServer } from './mediaconvert/mediaconvert-server';
 import { QueuePoller } from './queue-poller';
 import { objectCreatedEvent } from './s3-events';
-import { startS3Server } from './s3-server';
-import { SignedObjectWriter } from './s3/signed-put';
+import { startLocalServices } from './services-host';
 import { startSqsServer } from './sqs-server';
 
 export interface LocalCloudOptions {
@@ -84,9 +81,6 @@ export class DataDirectoryInUseError extends Error {
 }
 
 export const CLOUD_FILE = 'cloud.json';
-
-/** Frame PUTs in flight per MediaConvert job: enough to keep up with ffmpeg, few enough to stay cheap. */
-const FRAME_UPLOAD_CONCURRENCY = 8;
 
 /** Execution environments at once for a function invoked by events rather than a queue. */
 const EVENT_TARGET_CONCURRENCY = 2;
@@ -159,44 +153,37 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(() => dynamo.stop());
     const sqsServer = await startSqsServer({ port: options.ports?.sqs });
     stops.push(() => sqsServer.stop());
-    // The deployable bundles (and the S3 server's script) are built for this machine here.
+    // The deployable bundles (and the services process's script) are built for this machine here.
     const bundleRoot = join(PROJECT_ROOT, '.build', 'local', createHash('sha256').update(dataDirectory).digest('hex').slice(0, 12));
-    const s3Server = await startS3Server({
-      directory: join(dataDirectory, 's3'),
+    const services = await startLocalServices({
       buildDirectory: bundleRoot,
-      buckets: Object.values(buckets),
-      // Only the ingress bucket sends its events to EventBridge, as in the stack.
-      notifyBuckets: [buckets.ingress],
-      port: options.ports?.s3,
+      s3: {
+        directory: join(dataDirectory, 's3'),
+        buckets: Object.values(buckets),
+        // Only the ingress bucket sends its events to EventBridge, as in the stack.
+        notifyBuckets: [buckets.ingress],
+        port: options.ports?.s3,
+      },
+      mediaConvert: {
+        workDirectory: join(dataDirectory, 'mediaconvert'),
+        port: options.ports?.mediaconvert,
+        maxConcurrentJobs: Math.max(1, availableParallelism()),
+        statusUpdateIntervalMs: 2_000,
+      },
       credentials: LOCAL_CREDENTIALS,
-      region: LOCAL_REGION,
-      onEvent: (record) => {
+      identity,
+      onS3Event: (record) => {
         const event = objectCreatedEvent(record, identity);
         if (event) router?.publish(event);
       },
+      onMediaConvertEvent: (event) => router?.publish(event),
     });
-    stops.push(() => s3Server.stop());
+    stops.push(() => services.stop());
 
-    const s3 = new S3Client(localClientConfig(s3Server.endpoint));
+    const s3 = new S3Client(localClientConfig(services.s3Endpoint));
     const dynamoClient = new DynamoDBClient(localClientConfig(dynamo.endpoint));
     const sqs = new SQSClient(localClientConfig(sqsServer.endpoint));
     stops.push(async () => [s3, dynamoClient, sqs].forEach((client) => client.destroy()));
-
-    const frameWriter = new SignedObjectWriter({ endpoint: s3Server.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, maxSockets: FRAME_UPLOAD_CONCURRENCY });
-    stops.push(async () => frameWriter.close());
-    const mediaConvert = new LocalMediaConvert({
-      s3,
-      putFrame: (bucket, key, body, signal) => frameWriter.put(bucket, key, body, 'image/jpeg', signal),
-      workDirectory: join(dataDirectory, 'mediaconvert'),
-      identity,
-      emit: (event) => router?.publish(event),
-      maxConcurrentJobs: Math.max(1, availableParallelism()),
-      statusUpdateIntervalMs: 2_000,
-      uploadConcurrency: FRAME_UPLOAD_CONCURRENCY,
-    });
-    const mediaConvertServer = await startMediaConvertServer(mediaConvert, { port: options.ports?.mediaconvert });
-    stops.push(() => mediaConvertServer.stop());
-    stops.push(() => mediaConvert.stop());
 
     // The resources, as the stack declares them.
     await ensureJobTable(dynamoClient, names.jobTable);
@@ -227,10 +214,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
     const topology = pipelineTopology(config, resources);
     const endpoints: LocalEndpoints = {
-      s3: s3Server.endpoint,
+      s3: services.s3Endpoint,
       dynamodb: dynamo.endpoint,
       sqs: sqsServer.endpoint,
-      mediaconvert: mediaConvertServer.endpoint,
+      mediaconvert: services.mediaConvertEndpoint,
     };
 
     // The deployable bundles, built for this machine (sharp resolves from the repository).

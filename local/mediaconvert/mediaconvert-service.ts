@@ -4,8 +4,6 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { probeMedia } from '../ffmpeg';
 import { FfmpegError, runFfmpegJob } from './ffmpeg-job';
 import { FrameUploadSink } from './frame-uploader';
@@ -26,11 +24,20 @@ export class ConflictError extends Error {
  */
 export const LOCAL_ERROR_CODES = { inputUnreadable: 1010, transcodeFailed: 1999 } as const;
 
+/**
+ * How jobs read inputs and write outputs. MediaConvert writes to S3 from inside AWS; local mode
+ * runs the endpoint in the S3 server's own process (local/services-process.ts) and writes straight
+ * to its store, because 1,800 frame PUTs over HTTP cost about as much CPU as encoding them.
+ */
+export interface JobStorage {
+  /** The object's bytes; rejects with the reason when it cannot be read (no such bucket or key). */
+  read(bucket: string, key: string): Promise<Readable>;
+  write(bucket: string, key: string, body: Buffer | Readable, contentType: string): Promise<void>;
+}
+
 export interface MediaConvertServiceOptions {
-  /** Reads inputs and writes the (one, large) video output. */
-  readonly s3: S3Client;
-  /** Writes one frame: thousands of small PUTs, so not through the SDK client (see SignedObjectWriter). */
-  readonly putFrame: (bucket: string, key: string, body: Buffer, signal: AbortSignal) => Promise<void>;
+  /** The buckets, as MediaConvert reaches them with its role. */
+  readonly storage: JobStorage;
   /** Scratch space: each job's input copy and its video output until uploaded. */
   readonly workDirectory: string;
   readonly identity: { readonly region: string; readonly account: string };
@@ -159,7 +166,7 @@ export class LocalMediaConvert {
   }
 
   private async execute(job: LocalJob, plan: JobPlan): Promise<void> {
-    const { s3, putFrame, workDirectory, statusUpdateIntervalMs, uploadConcurrency } = this.options;
+    const { storage, workDirectory, statusUpdateIntervalMs, uploadConcurrency } = this.options;
     const controller = new AbortController();
     this.aborts.set(job.id, controller);
     const directory = join(workDirectory, job.id);
@@ -171,10 +178,7 @@ export class LocalMediaConvert {
 
       const inputPath = join(directory, 'input');
       try {
-        const object = await s3.send(new GetObjectCommand({ Bucket: plan.input.bucket, Key: plan.input.key }), {
-          abortSignal: controller.signal,
-        });
-        await pipeline(object.Body as Readable, createWriteStream(inputPath));
+        await pipeline(await storage.read(plan.input.bucket, plan.input.key), createWriteStream(inputPath), { signal: controller.signal });
       } catch (error) {
         if (controller.signal.aborted) return;
         this.finish(job, {
@@ -192,7 +196,7 @@ export class LocalMediaConvert {
       const probe = await probeMedia(inputPath);
       const sink = frames
         ? new FrameUploadSink({
-            upload: (index, body) => putFrame(frames.bucket, frameCaptureKey(frames, index), body, controller.signal),
+            upload: (index, body) => storage.write(frames.bucket, frameCaptureKey(frames, index), body, 'image/jpeg'),
             concurrency: uploadConcurrency,
           })
         : undefined;
@@ -235,10 +239,7 @@ export class LocalMediaConvert {
       job.currentPhase = 'UPLOADING';
       const frameCount = sink?.count ?? 0;
       if (video) {
-        await new Upload({
-          client: s3,
-          params: { Bucket: video.bucket, Key: videoOutputKey(video), Body: createReadStream(videoPath), ContentType: 'video/mp4' },
-        }).done();
+        await storage.write(video.bucket, videoOutputKey(video), createReadStream(videoPath), 'video/mp4');
       }
 
       const sizeOf = (outputIndex: number) => {

@@ -269,7 +269,7 @@ export class ObjectStore {
     return createReadStream(join(this.bucket(bucketName).dataDirectory, record.file), range);
   }
 
-  async put(bucketName: string, key: string, body: Readable, options: WriteOptions = {}): Promise<ObjectRecord> {
+  async put(bucketName: string, key: string, body: Readable | Buffer, options: WriteOptions = {}): Promise<ObjectRecord> {
     const bucket = this.bucket(bucketName);
     validateKey(key);
     const written = await this.writeData(bucket, body, options);
@@ -415,7 +415,7 @@ export class ObjectStore {
     return upload;
   }
 
-  private async writeData(bucket: Bucket, body: Readable, options: WriteOptions) {
+  private async writeData(bucket: Bucket, body: Readable | Buffer, options: WriteOptions) {
     const file = dataFileName();
     const written = await writeHashed(body, join(bucket.dataDirectory, file), options);
     return { ...written, file };
@@ -473,14 +473,14 @@ function dataFileName(): string {
 const SMALL_BODY_BYTES = 1024 * 1024;
 
 /** Writes a body to `path`, hashing as it goes; removes the file when the body is refused. */
-async function writeHashed(body: Readable, path: string, options: WriteOptions): Promise<{ size: number; md5: Buffer }> {
+async function writeHashed(body: Readable | Buffer, path: string, options: WriteOptions): Promise<{ size: number; md5: Buffer }> {
   const md5 = createHash('md5');
   const sha256 = options.sha256 ? createHash('sha256') : undefined;
   let size = 0;
   const head: Buffer[] = [];
   let output: WriteStream | undefined;
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
+    for await (const chunk of Buffer.isBuffer(body) ? [body] : (body as AsyncIterable<Buffer>)) {
       md5.update(chunk);
       sha256?.update(chunk);
       size += chunk.length;

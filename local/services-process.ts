@@ -1,0 +1,93 @@
+/**
+ * The local S3 server and MediaConvert endpoint in one child process (forked by
+ * local/services-host.ts). Together, because MediaConvert writes every frame to S3: in one process
+ * a frame is written straight to the store, where over HTTP each of 1,800 frames cost about a
+ * millisecond of CPU on each side, as much as ffmpeg spends encoding it (measured, issue 4). Apart
+ * from the CLI's process, because those writes and ffmpeg's output are CPU work best kept off the
+ * process that runs the event router, the pollers and DynamoDB.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
+import { LocalMediaConvert } from './mediaconvert/mediaconvert-service';
+import { startMediaConvertServer } from './mediaconvert/mediaconvert-server';
+import { type ObjectEvent, ObjectStore } from './s3/object-store';
+import { s3RequestHandler } from './s3/s3-api';
+
+export interface ServicesProcessOptions {
+  readonly s3: {
+    /** Where objects are stored. */
+    readonly directory: string;
+    readonly buckets: readonly string[];
+    /** Buckets whose object events are sent to the parent (the ingress bucket, as in the stack). */
+    readonly notifyBuckets: readonly string[];
+    readonly port?: number;
+  };
+  readonly mediaConvert: {
+    /** Scratch space for each job's input copy and video output. */
+    readonly workDirectory: string;
+    readonly port?: number;
+    readonly maxConcurrentJobs: number;
+    readonly statusUpdateIntervalMs: number;
+  };
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly identity: { readonly region: string; readonly account: string };
+}
+
+export type ServicesMessage =
+  | { readonly type: 'ready'; readonly s3Port: number; readonly mediaConvertEndpoint: string }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 's3-event'; readonly event: ObjectEvent }
+  | { readonly type: 'mediaconvert-event'; readonly event: object };
+
+const send = (message: ServicesMessage) => process.send?.(message);
+
+/** Frames stored at once per job; a store write is a synchronous file write, so a few suffice. */
+const FRAME_WRITE_CONCURRENCY = 4;
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2]) as ServicesProcessOptions;
+  const notify = new Set(options.s3.notifyBuckets);
+  const store = await ObjectStore.open(options.s3.directory, options.s3.buckets, (event) => {
+    if (notify.has(event.bucket)) send({ type: 's3-event', event });
+  });
+  const s3 = createServer({ keepAliveTimeout: 30_000 }, s3RequestHandler({ store, credentials: options.credentials, region: options.identity.region }));
+  await new Promise<void>((resolve, reject) => {
+    s3.once('error', reject);
+    s3.listen(options.s3.port ?? 0, '127.0.0.1', resolve);
+  });
+
+  const mediaConvert = new LocalMediaConvert({
+    storage: {
+      read: async (bucket: string, key: string): Promise<Readable> => store.read(bucket, store.head(bucket, key)),
+      write: async (bucket, key, body, contentType) => void (await store.put(bucket, key, body, { contentType })),
+    },
+    workDirectory: options.mediaConvert.workDirectory,
+    identity: options.identity,
+    emit: (event) => send({ type: 'mediaconvert-event', event }),
+    maxConcurrentJobs: options.mediaConvert.maxConcurrentJobs,
+    statusUpdateIntervalMs: options.mediaConvert.statusUpdateIntervalMs,
+    uploadConcurrency: FRAME_WRITE_CONCURRENCY,
+  });
+  const mediaConvertServer = await startMediaConvertServer(mediaConvert, { port: options.mediaConvert.port });
+
+  send({ type: 'ready', s3Port: (s3.address() as AddressInfo).port, mediaConvertEndpoint: mediaConvertServer.endpoint });
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    s3.close();
+    s3.closeAllConnections();
+    void Promise.allSettled([mediaConvertServer.stop(), mediaConvert.stop()])
+      .then(() => store.close())
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  // The parent going away (even by SIGKILL) closes the IPC channel: stop with it.
+  process.on('disconnect', stop);
+}
+
+main().catch((error: unknown) => {
+  send({ type: 'failed', message: (error as Error)?.message ?? String(error) });
+  process.exit(1);
+});
