@@ -39,17 +39,21 @@ interface BatchResponse {
 export class QueuePoller {
   private running = false;
   private loops: Promise<void>[] = [];
+  /** Cuts short the long polls in flight when the poller stops, so stopping never waits for one. */
+  private polls = new AbortController();
 
   constructor(private readonly options: QueuePollerOptions) {}
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.polls = new AbortController();
     this.loops = Array.from({ length: this.options.concurrency }, () => this.loop());
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.polls.abort();
     await Promise.all(this.loops);
   }
 
@@ -79,6 +83,7 @@ export class QueuePoller {
           AttributeNames: ['All'],
           MessageAttributeNames: ['All'],
         }),
+        { abortSignal: this.polls.signal },
       );
       // Keyed by message id: a message is never handed to a function twice in one batch.
       for (const message of Messages) if (message.MessageId) batch.set(message.MessageId, message);
