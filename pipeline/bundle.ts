@@ -1,7 +1,7 @@
 import { buildSync } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { PROCESSOR_MODULE } from './definition';
 
 /** Repository root: bundles are resolved from here whatever the caller's working directory. */
@@ -66,6 +66,7 @@ export function bundleFunctions(
     rmSync(directory, { recursive: true, force: true });
     mkdirSync(directory, { recursive: true });
   }
+  const outdir = commonAncestor(directories);
   const result = buildSync({
     absWorkingDir: PROJECT_ROOT,
     alias: {
@@ -73,8 +74,9 @@ export function bundleFunctions(
       [PROCESSOR_MODULE]: resolve(PROJECT_ROOT, options.processor ?? 'functions/frame-worker/default-processor.ts'),
     },
     external: [...NATIVE_PACKAGES],
-    entryPoints: bundles.map(({ entry }, index) => ({ in: resolve(PROJECT_ROOT, entry), out: join(directories[index], 'index') })),
-    outdir: PROJECT_ROOT,
+    // esbuild places each `out` under `outdir`: the directories' common ancestor.
+    entryPoints: bundles.map(({ entry }, index) => ({ in: resolve(PROJECT_ROOT, entry), out: join(relative(outdir, directories[index]), 'index') })),
+    outdir,
     bundle: true,
     minify: true,
     platform: 'node',
@@ -89,13 +91,21 @@ export function bundleFunctions(
   return directories.map((directory) => {
     const outfile = join(directory, 'index.js');
     const output = Object.entries(result.metafile.outputs).find(([path]) => resolve(PROJECT_ROOT, path) === outfile)?.[1];
-    const imported = new Set((output?.imports ?? []).filter((i) => i.external).map((i) => i.path));
+    if (!output) throw new Error(`esbuild wrote no ${outfile}`);
+    const imported = new Set(output.imports.filter((i) => i.external).map((i) => i.path));
     const natives = NATIVE_PACKAGES.filter((name) => imported.has(name));
     if (natives.length > 0 && target !== 'host') {
       cpSync(join(nativeModules(natives, target), 'node_modules'), join(directory, 'node_modules'), { recursive: true });
     }
     return { directory, bytes: statSync(outfile).size, natives: target === 'host' ? [] : natives };
   });
+}
+
+function commonAncestor(directories: readonly string[]): string {
+  const split = directories.map((directory) => directory.split(sep));
+  const shared: string[] = [];
+  for (let index = 0; split.every((parts) => index < parts.length - 1 && parts[index] === split[0][index]); index++) shared.push(split[0][index]);
+  return shared.join(sep) || sep;
 }
 
 /**
