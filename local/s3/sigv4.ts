@@ -1,10 +1,10 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * AWS Signature Version 4 for S3, as the local S3 server verifies it and the local MediaConvert
- * endpoint signs its own frame uploads. One canonical-request function serves both, so what one
- * signs the other accepts by construction; the SDK's signer (@smithy/signature-v4) is the
- * independent check, through the integration tests' SDK clients.
+ * AWS Signature Version 4 for S3, as the local S3 server verifies it. `signRequest` is the same
+ * canonical request signed, for raw HTTP requests outside the SDK (the tests use it to reach
+ * operations the SDK has no command for); the SDK's own signer (@smithy/signature-v4) is the
+ * independent check, through the tests' SDK clients and presigned URLs.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
  */
 
