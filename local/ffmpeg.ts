@@ -52,9 +52,15 @@ export interface MediaProbe {
   readonly hasAudio: boolean;
 }
 
-const PROBE_DURATION = /Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
+const DURATION = /Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
 const PROBE_VIDEO = /Stream #\d+:\d+.*?: Video: (\w+)[^,]*, (\w+)(?:\(([^)]*)\))?, (\d{2,5})x(\d{2,5})/;
 const PROBE_RATE = /, (\d+(?:\.\d+)?) fps/;
+
+/** The input's duration from ffmpeg's `Duration: HH:MM:SS.ss` report line, or undefined if absent. */
+export function reportedDurationMs(text: string): number | undefined {
+  const duration = DURATION.exec(text);
+  return duration ? Math.round((Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3])) * 1000) : undefined;
+}
 
 /**
  * Reads what `ffmpeg -i` prints about a file (no ffprobe ships with @ffmpeg-installer). Resolves
@@ -73,12 +79,11 @@ export function probeMedia(path: string): Promise<MediaProbe | undefined> {
 
 export function parseProbe(text: string): MediaProbe | undefined {
   if (!/^Input #0/m.test(text)) return undefined;
-  const duration = PROBE_DURATION.exec(text);
   const videoLine = text.split('\n').find((line) => PROBE_VIDEO.test(line));
   const video = videoLine ? PROBE_VIDEO.exec(videoLine) : null;
   const rate = videoLine ? PROBE_RATE.exec(videoLine) : null;
   return {
-    durationMs: duration ? Math.round((Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3])) * 1000) : 0,
+    durationMs: reportedDurationMs(text) ?? 0,
     video: video
       ? {
           codec: video[1],

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ffmpegPath } from '../ffmpeg';
+import { ffmpegPath, reportedDurationMs } from '../ffmpeg';
 import { JpegSplitter } from './jpeg-stream';
 import { type FrameCaptureOutput, type VideoOutput, jpegQscaleFor } from './job-settings';
 
@@ -96,7 +96,6 @@ export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress' | 'frames
   return [...args, '-filter_complex', split + graph, ...outputs];
 }
 
-const DURATION = /Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
 const OUTPUT_HEADER = /^Output #(\d+)/;
 const VIDEO_STREAM_SIZE = /Stream #\d+:\d+.*: Video: .*?, (\d{2,5})x(\d{2,5})/;
 
@@ -126,10 +125,7 @@ export function runFfmpegJob(spec: FfmpegJobSpec, signal: AbortSignal): Promise<
       const lines = stderrBuffer.split('\n');
       stderrBuffer = lines.pop() ?? '';
       for (const line of lines) {
-        const duration = DURATION.exec(line);
-        if (duration) {
-          durationMs = Math.round((Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3])) * 1000);
-        }
+        durationMs = reportedDurationMs(line) ?? durationMs;
         if (/Stream #0:\d+.*: Video:/.test(line) && currentOutput < 0) opened = true;
         const header = OUTPUT_HEADER.exec(line);
         if (header) currentOutput = Number(header[1]);

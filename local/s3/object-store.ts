@@ -94,6 +94,7 @@ interface MultipartUpload {
 
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 const JOURNAL = 'journal.jsonl';
+const UPLOADS = '.uploads';
 
 type JournalLine = { readonly put: ObjectRecord } | { readonly delete: string };
 
@@ -181,9 +182,9 @@ export class ObjectStore {
   /** Opens the store under `directory`, reloading its buckets, and creates `buckets` if missing. */
   static async open(directory: string, buckets: readonly string[], onEvent: (event: ObjectEvent) => void = () => undefined): Promise<ObjectStore> {
     const store = new ObjectStore(directory, onEvent);
-    await mkdir(join(directory, '.uploads'), { recursive: true });
+    await mkdir(directory, { recursive: true });
     // Unfinished multipart uploads do not survive a restart (their state is in memory).
-    await rm(join(directory, '.uploads'), { recursive: true, force: true });
+    await rm(join(directory, UPLOADS), { recursive: true, force: true });
     for (const entry of await readdir(directory, { withFileTypes: true })) {
       if (entry.isDirectory() && !entry.name.startsWith('.')) await store.loadBucket(entry.name);
     }
@@ -312,8 +313,8 @@ export class ObjectStore {
   }
 
   list(bucketName: string, options: ListOptions): ListResult {
-    const keys = this.bucket(bucketName).keys();
-    const objects = this.bucket(bucketName).objects;
+    const bucket = this.bucket(bucketName);
+    const keys = bucket.keys();
     const prefix = options.prefix ?? '';
     const after = options.after && options.after >= prefix ? options.after : undefined;
     let index = after === undefined ? lowerBound(keys, prefix, true) : lowerBound(keys, after, false);
@@ -335,7 +336,7 @@ export class ObjectStore {
         last = { value: common, isPrefix: true };
         skipping = common;
       } else {
-        contents.push(objects.get(key)!);
+        contents.push(bucket.objects.get(key)!);
         last = { value: key, isPrefix: false };
       }
     }
@@ -361,7 +362,7 @@ export class ObjectStore {
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) {
       throw new S3Error('InvalidArgument', 400, `Part number must be an integer between 1 and 10000, not ${partNumber}`);
     }
-    const directory = join(this.directory, '.uploads', uploadId);
+    const directory = this.uploadDirectory(uploadId);
     await mkdir(directory, { recursive: true });
     const written = await writeHashed(body, join(directory, String(partNumber)), options);
     const etag = `"${written.md5.toString('hex')}"`;
@@ -383,7 +384,7 @@ export class ObjectStore {
       }
       return { partNumber, ...part };
     });
-    const directory = join(this.directory, '.uploads', uploadId);
+    const directory = this.uploadDirectory(uploadId);
     const file = dataFileName();
     const target = join(bucket.dataDirectory, file);
     const output = createWriteStream(target);
@@ -406,7 +407,12 @@ export class ObjectStore {
   async abortMultipartUpload(bucketName: string, key: string, uploadId: string): Promise<void> {
     this.upload(bucketName, key, uploadId);
     this.uploads.delete(uploadId);
-    await rm(join(this.directory, '.uploads', uploadId), { recursive: true, force: true });
+    await rm(this.uploadDirectory(uploadId), { recursive: true, force: true });
+  }
+
+  /** Where an unfinished multipart upload keeps its parts. */
+  private uploadDirectory(uploadId: string): string {
+    return join(this.directory, UPLOADS, uploadId);
   }
 
   private upload(bucketName: string, key: string, uploadId: string): MultipartUpload {

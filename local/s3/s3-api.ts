@@ -133,17 +133,18 @@ export interface S3ApiOptions {
 export function s3RequestHandler(options: S3ApiOptions) {
   const { store } = options;
 
-  function body(request: IncomingMessage, payloadHash: string): { stream: Readable; options: WriteOptions } {
+  /** The object's bytes: aws-chunked bodies (the SDK's and the CLI's flexible checksums) decoded, not stored framed. */
+  function bodyStream(request: IncomingMessage, payloadHash: string): Readable {
     const streaming = payloadHash.startsWith('STREAMING-') || (header(request, 'content-encoding') ?? '').includes('aws-chunked');
+    return streaming ? request.pipe(decodeAwsChunked()) : request;
+  }
+
+  function writeOptions(request: IncomingMessage, payloadHash: string): WriteOptions {
     return {
-      // aws-chunked bodies (the SDK's and the CLI's flexible checksums) are decoded, not stored framed.
-      stream: streaming ? request.pipe(decodeAwsChunked()) : request,
-      options: {
-        contentType: header(request, 'content-type'),
-        metadata: userMetadata(request),
-        sha256: /^[0-9a-f]{64}$/.test(payloadHash) ? payloadHash : undefined,
-        md5Base64: header(request, 'content-md5'),
-      },
+      contentType: header(request, 'content-type'),
+      metadata: userMetadata(request),
+      sha256: /^[0-9a-f]{64}$/.test(payloadHash) ? payloadHash : undefined,
+      md5Base64: header(request, 'content-md5'),
     };
   }
 
@@ -200,9 +201,9 @@ export function s3RequestHandler(options: S3ApiOptions) {
   async function putObject(request: IncomingMessage, target: ParsedRequest, payloadHash: string, response: ServerResponse): Promise<void> {
     const { bucket, key, params } = target;
     const uploadId = params.get('uploadId');
-    const { stream, options: writeOptions } = body(request, payloadHash);
+    const objectOptions = writeOptions(request, payloadHash);
     if (uploadId) {
-      const etag = await store.uploadPart(bucket!, key!, uploadId, Number(params.get('partNumber')), stream, writeOptions);
+      const etag = await store.uploadPart(bucket!, key!, uploadId, Number(params.get('partNumber')), bodyStream(request, payloadHash), objectOptions);
       return send(response, 200, '', { etag });
     }
     const copySource = header(request, 'x-amz-copy-source');
@@ -212,12 +213,12 @@ export function s3RequestHandler(options: S3ApiOptions) {
       const slash = decoded.indexOf('/');
       if (slash < 1) throw new S3Error('InvalidArgument', 400, `x-amz-copy-source must be bucket/key, not ${copySource}`);
       const replace = header(request, 'x-amz-metadata-directive') === 'REPLACE'
-        ? { contentType: writeOptions.contentType, metadata: writeOptions.metadata ?? {} }
+        ? { contentType: objectOptions.contentType, metadata: objectOptions.metadata ?? {} }
         : undefined;
       const record = await store.copy({ bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) }, { bucket: bucket!, key: key! }, replace);
       return send(response, 200, xml('CopyObjectResult', element('LastModified', record.lastModified) + element('ETag', record.etag)));
     }
-    const record = await store.put(bucket!, key!, stream, writeOptions);
+    const record = await store.put(bucket!, key!, bodyStream(request, payloadHash), objectOptions);
     send(response, 200, '', { etag: record.etag });
   }
 
@@ -240,8 +241,7 @@ export function s3RequestHandler(options: S3ApiOptions) {
     const { bucket, key, params } = target;
     if (params.has('uploads')) {
       request.resume();
-      const { options: writeOptions } = body(request, payloadHash);
-      const uploadId = store.createMultipartUpload(bucket!, key!, writeOptions);
+      const uploadId = store.createMultipartUpload(bucket!, key!, writeOptions(request, payloadHash));
       return send(response, 200, xml('InitiateMultipartUploadResult', element('Bucket', bucket!) + element('Key', key!) + element('UploadId', uploadId)));
     }
     const uploadId = params.get('uploadId');
@@ -280,7 +280,7 @@ export function s3RequestHandler(options: S3ApiOptions) {
         case 'GET location':
           store.bucket(bucket);
           // us-east-1 is written as an empty LocationConstraint, as S3 does.
-          return send(response, 200, xml('LocationConstraint', '').replace('></LocationConstraint>', `>${options.region === 'us-east-1' ? '' : options.region}</LocationConstraint>`));
+          return send(response, 200, xml('LocationConstraint', options.region === 'us-east-1' ? '' : escapeXml(options.region)));
         case 'POST delete':
           return deleteObjects(bucket, request, response);
         default:
