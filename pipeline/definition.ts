@@ -10,6 +10,8 @@
 export const ENV = {
   jobTable: 'JOB_TABLE_NAME',
   framesBucket: 'FRAMES_BUCKET_NAME',
+  /** Where the ingress function writes the pieces of KVS clips (CLIP_PIECES_PREFIX). */
+  ingressBucket: 'INGRESS_BUCKET_NAME',
   mediaConvertRoleArn: 'MEDIACONVERT_ROLE_ARN',
   /** Marker written into every job's UserMetadata so rules only see this stack's jobs. */
   pipelineName: 'PIPELINE_NAME',
@@ -51,6 +53,13 @@ export const OVERRIDE_METADATA = {
   quality: 'quality',
   maxCaptures: 'max-captures',
 } as const;
+
+/**
+ * Where in the ingress bucket the ingress function writes the pieces of KVS clips (one MP4 per
+ * GetClip call) for MediaConvert to read. Reserved: the function ignores Object Created events
+ * under it, and the bucket expires it after framesRetentionDays, like the frames.
+ */
+export const CLIP_PIECES_PREFIX = 'kvs-clips/';
 
 /** Keys of the UserMetadata the ingress function attaches to every MediaConvert job. */
 export const JOB_USER_METADATA = {

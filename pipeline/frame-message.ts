@@ -15,6 +15,11 @@ export interface FrameReference {
   readonly index: number;
   /** Milliseconds from the start of the video. */
   readonly timestampMs: number;
+  /**
+   * KVS clips only: the stream's producer timestamp of this frame, in ms since the epoch, so
+   * results line up with telemetry recorded by the camera. Added within version 1: optional.
+   */
+  readonly producerTimestampMs?: number;
 }
 
 export interface FrameBatchMessage {

@@ -1,3 +1,5 @@
+import type { ClipSegment } from './clip-timeline';
+
 /**
  * The job record contract (ARCHITECTURE.md, "Job record"): one item per video in the job table,
  * hash key `VideoId`. Functions write it; the CLI and users read it.
@@ -40,6 +42,16 @@ export const ERROR_CODE = {
   frameCountMismatch: 'FRAME_COUNT_MISMATCH',
   /** Every frame was processed or counted as failed, but the results could not be written. */
   fanInFailed: 'FAN_IN_FAILED',
+  /** A clip request is malformed: bad stream name, times, order or a range over 24 hours. */
+  invalidClipRequest: 'INVALID_CLIP_REQUEST',
+  /** Kinesis Video Streams refused the clip; `ServiceCode` holds its error name. */
+  kvsError: 'KVS_ERROR',
+  /** The stream has no fragments in the requested range (by the requested timestamp type). */
+  clipEmpty: 'CLIP_EMPTY',
+  /** The range needs more GetClip pieces than MediaConvert stitches in one job. */
+  clipTooLong: 'CLIP_TOO_LONG',
+  /** GetClip returned less than the fragments it was asked for: the clip would be partial. */
+  clipIncomplete: 'CLIP_INCOMPLETE',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODE)[keyof typeof ERROR_CODE];
@@ -56,13 +68,28 @@ export interface JobRecord {
   readonly VideoId: string;
   readonly RunId: string;
   readonly Status: JobStatus;
+  /** The uploaded object; for a KVS clip, the ingress bucket and the prefix its pieces are under. */
   readonly SourceBucket: string;
   readonly SourceKey: string;
-  readonly SourceETag: string;
-  readonly SourceSize: number;
+  /** The upload's ETag; absent for KVS clips (their pieces are written by the pipeline itself). */
+  readonly SourceETag?: string;
+  readonly SourceSize?: number;
   /** S3's event sequencer, right-padded so later uploads of the key compare greater. */
   readonly SourceSequencer: string;
   readonly SourceVersionId?: string;
+  /** KVS clips: the stream as requested (name or ARN), the range and the timestamp type it selects by. */
+  readonly SourceStream?: string;
+  readonly ClipStart?: string;
+  readonly ClipEnd?: string;
+  readonly ClipTimestampType?: string;
+  /** KVS clips: fragments in the range, and GetClip pieces (MediaConvert inputs) they were pulled in. */
+  readonly ClipFragments?: number;
+  readonly ClipPieces?: number;
+  /** KVS clips: the producer timestamp (ISO) of the clip's first frame. */
+  readonly ClipFirstProducerTimestamp?: string;
+  /** KVS clips: where each gap-free stretch of the stream starts in the clip (pipeline/clip-timeline.ts). */
+  readonly ClipTimeline?: readonly ClipSegment[];
+  readonly ClippedAt?: string;
   /** Prefix of everything this run stores, in the frames and the egress bucket (pipeline/run-layout.ts). */
   readonly RunPrefix?: string;
   /** Prefix under the frames bucket that holds this run's JPEGs (and nothing else). */

@@ -18,6 +18,8 @@ export interface FrameError {
 export interface FrameResult {
   readonly index: number;
   readonly timestampMs: number;
+  /** KVS clips: the stream's producer time of this frame, in ms since the epoch. */
+  readonly producerTimestampMs?: number;
   readonly key: string;
   readonly output?: JsonValue;
   readonly error?: FrameError;
@@ -29,7 +31,22 @@ export const SUMMARY_FAILED_FRAMES_LIMIT = 1000;
 export interface RunSummary {
   readonly videoId: string;
   readonly runId: string;
-  readonly source: { readonly bucket: string; readonly key: string; readonly etag: string };
+  /** The upload; for a KVS clip, where its pieces are, plus `stream`. */
+  readonly source: {
+    readonly bucket: string;
+    readonly key: string;
+    readonly etag?: string;
+    readonly stream?: {
+      readonly stream: string;
+      readonly start: string;
+      readonly end: string;
+      readonly timestampType: string;
+      /** Producer time (ISO) of the first frame; each result line has its own `producerTimestampMs`. */
+      readonly firstProducerTimestamp?: string;
+      readonly fragments?: number;
+      readonly pieces?: number;
+    };
+  };
   readonly settings: {
     readonly fps: string;
     readonly fpsNumerator: number;

@@ -4,8 +4,9 @@
  * same prefix is used in the frames bucket (frames, proxy, per-batch results) and in the egress
  * bucket (results.jsonl, summary.json).
  *
- * Functions import this file: it has no dependencies.
+ * Functions import this file: it depends on the definition's constants only.
  */
+import { CLIP_PIECES_PREFIX } from './definition';
 
 /** MediaConvert appends `.NNNNNNN.jpg` (7 digits, 0-based) to a frame-capture destination's base name. */
 export const FRAME_BASE_NAME = 'frame';
@@ -26,6 +27,8 @@ export interface RunLayout {
   readonly resultsKey: string;
   /** Egress bucket: counts, settings, stage timings and failed frames. */
   readonly summaryKey: string;
+  /** Ingress bucket: piece n (0-based) of a KVS clip, one GetClip MP4, under CLIP_PIECES_PREFIX. */
+  clipPieceKey(piece: number): string;
 }
 
 export function runLayout(runPrefix: string): RunLayout {
@@ -36,6 +39,7 @@ export function runLayout(runPrefix: string): RunLayout {
     batchResultsKey: (batch) => `${runPrefix}/batches/batch.${String(batch).padStart(6, '0')}.jsonl`,
     resultsKey: `${runPrefix}/results.jsonl`,
     summaryKey: `${runPrefix}/summary.json`,
+    clipPieceKey: (piece) => `${CLIP_PIECES_PREFIX}${runPrefix}/piece.${String(piece).padStart(4, '0')}.mp4`,
   };
 }
 

@@ -115,6 +115,7 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
       environment: {
         [ENV.jobTable]: resources.jobTable,
         [ENV.framesBucket]: resources.framesBucket,
+        [ENV.ingressBucket]: resources.ingressBucket,
         [ENV.mediaConvertRoleArn]: resources.mediaConvertRoleArn,
         [ENV.pipelineName]: config.namePrefix,
         [ENV.defaultFps]: formatFrameRate(config.capture.fps),

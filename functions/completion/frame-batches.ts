@@ -1,4 +1,5 @@
 import type { FrameRate } from '../../pipeline/capture-settings';
+import { type ClipSegment, producerTimestampAt } from '../../pipeline/clip-timeline';
 import { type FrameBatchMessage, FRAME_MESSAGE_VERSION, MAX_FRAME_MESSAGE_BYTES } from '../../pipeline/frame-message';
 import { frameKey, frameTimestampMs } from '../../pipeline/run-layout';
 
@@ -10,6 +11,8 @@ export interface FanOutPlan {
   readonly totalFrames: number;
   readonly framesPerBatch: number;
   readonly fps: FrameRate;
+  /** KVS clips: where the clip's stretches of stream start, so each frame gets its producer time. */
+  readonly clipTimeline?: readonly ClipSegment[];
 }
 
 export function batchCountOf(totalFrames: number, framesPerBatch: number): number {
@@ -28,7 +31,13 @@ export function* frameBatchMessages(plan: FanOutPlan): Generator<FrameBatchMessa
     const last = Math.min(first + plan.framesPerBatch, plan.totalFrames);
     const frames = [];
     for (let index = first; index < last; index += 1) {
-      frames.push({ key: frameKey(plan.framesPrefix, index), index, timestampMs: frameTimestampMs(index, plan.fps) });
+      const timestampMs = frameTimestampMs(index, plan.fps);
+      frames.push({
+        key: frameKey(plan.framesPrefix, index),
+        index,
+        timestampMs,
+        ...(plan.clipTimeline?.length ? { producerTimestampMs: producerTimestampAt(plan.clipTimeline, timestampMs) } : {}),
+      });
     }
     const message: FrameBatchMessage = {
       version: FRAME_MESSAGE_VERSION,

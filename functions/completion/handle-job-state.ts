@@ -142,6 +142,7 @@ async function completeExtraction(
       totalFrames,
       framesPerBatch,
       fps: { numerator: record.FpsNumerator ?? 1, denominator: record.FpsDenominator ?? 1 },
+      clipTimeline: record.ClipTimeline,
     }),
   );
   await runs.recordFannedOut(run, dependencies.now().toISOString());

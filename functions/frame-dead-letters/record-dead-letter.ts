@@ -78,6 +78,7 @@ function deadLettered(frame: FrameBatchMessage['frames'][number]): FrameResult {
   return {
     index: frame.index,
     timestampMs: frame.timestampMs,
+    ...(frame.producerTimestampMs === undefined ? {} : { producerTimestampMs: frame.producerTimestampMs }),
     key: frame.key,
     error: {
       name: 'DeadLettered',

@@ -27,6 +27,8 @@ export interface FrameToProcess {
   readonly index: number;
   /** Milliseconds from the start of the video. */
   readonly timestampMs: number;
+  /** KVS clips only: the stream's producer timestamp of the frame, in ms since the epoch. */
+  readonly producerTimestampMs?: number;
 }
 
 export type ProcessFrame = (frame: FrameToProcess, image: Buffer) => Promise<JsonValue>;

@@ -109,7 +109,12 @@ async function processOne(
   message: FrameBatchMessage,
   frame: FrameReference,
 ): Promise<FrameResult> {
-  const line = { index: frame.index, timestampMs: frame.timestampMs, key: frame.key };
+  const line = {
+    index: frame.index,
+    timestampMs: frame.timestampMs,
+    ...(frame.producerTimestampMs === undefined ? {} : { producerTimestampMs: frame.producerTimestampMs }),
+    key: frame.key,
+  };
   const image = await dependencies.frames.getFrame(message.bucket, frame.key);
   if (image === undefined) {
     return { ...line, error: { name: 'FrameMissing', message: `s3://${message.bucket}/${frame.key} does not exist.` } };

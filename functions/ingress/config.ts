@@ -7,7 +7,7 @@ import {
   parseQuality,
 } from '../../pipeline/capture-settings';
 import { ENV } from '../../pipeline/definition';
-import type { IngressSettings } from './submit-video';
+import type { IngressSettings } from './submit-job';
 
 export interface IngressConfig extends IngressSettings {
   readonly jobTable: string;
@@ -26,6 +26,7 @@ export function loadIngressConfig(env: NodeJS.ProcessEnv = process.env): Ingress
   return {
     jobTable: requireEnv(ENV.jobTable, env),
     framesBucket: requireEnv(ENV.framesBucket, env),
+    ingressBucket: requireEnv(ENV.ingressBucket, env),
     mediaConvertRoleArn: requireEnv(ENV.mediaConvertRoleArn, env),
     pipelineName: requireEnv(ENV.pipelineName, env),
     defaultCapture: {

@@ -1,30 +1,45 @@
+import type { Context } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoJobStore } from '../shared/job-store';
 import { logger } from '../shared/logger';
 import { SdkMediaConverter, createMediaConvertClient } from '../shared/media-converter';
 import { S3ObjectStore } from '../shared/object-store';
+import { clipDeliveryOf } from './clip-requests';
 import { loadIngressConfig } from './config';
-import { type SubmitOutcome, submitVideo } from './submit-video';
+import { KvsStreamArchive } from './kvs-archive';
+import { submitClip } from './submit-clip';
+import { type IngressDependencies, type SubmitOutcome } from './submit-job';
+import { submitVideo } from './submit-video';
 import { uploadedObjectsOf } from './uploaded-objects';
 
 const config = loadIngressConfig();
 
-const dependencies = {
+const dependencies: IngressDependencies = {
   jobs: new DynamoJobStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
   objects: new S3ObjectStore(new S3Client({})),
   mediaConvert: new SdkMediaConverter(createMediaConvertClient()),
+  // Kept for the execution environment's life: it caches each stream's data endpoint.
+  archive: new KvsStreamArchive(new KinesisVideoClient({})),
   settings: config,
   now: () => new Date(),
 };
 
 /**
- * Ingress: an EventBridge "Object Created" event (or S3 notification records) in, one
- * MediaConvert frame-capture job per uploaded video out. Input a person can fix is recorded as a
- * FAILED job; anything else throws so the event is retried.
+ * Ingress: an uploaded video (EventBridge "Object Created", or S3 notification records) or a KVS
+ * clip request (EventBridge "Clip Requested", or invoked directly) in; one MediaConvert
+ * frame-capture job per video out. Input a person can fix is recorded as a FAILED job; anything
+ * else throws so the event is retried.
  */
-export async function handler(event: unknown): Promise<SubmitOutcome[]> {
+export async function handler(event: unknown, context?: Pick<Context, 'awsRequestId'>): Promise<SubmitOutcome[]> {
+  const clip = clipDeliveryOf(event, context?.awsRequestId, dependencies.now());
+  if (clip) {
+    const outcome = await submitClip(dependencies, clip);
+    logger.info('clip request handled', { ...outcome });
+    return [outcome];
+  }
   const outcomes: SubmitOutcome[] = [];
   for (const object of uploadedObjectsOf(event)) {
     const outcome = await submitVideo(dependencies, object);

@@ -1,14 +1,10 @@
-import frameCaptureTemplate from '../../job-templates/frame-capture.json';
-import { RejectedInputError, messageOf } from '../shared/errors';
-import type { JobStore } from '../shared/job-store';
-import { renderTemplate } from '../shared/job-template';
-import type { JobSettings, MediaConverter } from '../shared/media-converter';
-import type { ObjectStore } from '../shared/object-store';
+import { RejectedInputError } from '../shared/errors';
 import type { CaptureSettings } from '../../pipeline/capture-settings';
-import { JOB_USER_METADATA } from '../../pipeline/definition';
-import { type JobError, type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
-import { FRAME_BASE_NAME, PROXY_BASE_NAME, runLayout } from '../../pipeline/run-layout';
+import { type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
+import { runLayout } from '../../pipeline/run-layout';
+import { CLIP_PIECES_PREFIX } from '../../pipeline/definition';
 import { resolveCaptureSettings } from './capture-overrides';
+import { type IngressDependencies, type SubmitOutcome, submitClaimedRun } from './submit-job';
 import type { UploadedObject } from './uploaded-objects';
 import {
   assertUsableVideoKey,
@@ -18,30 +14,6 @@ import {
   storagePrefixForVideo,
   videoIdForKey,
 } from './video-key';
-
-export interface IngressSettings {
-  readonly framesBucket: string;
-  readonly mediaConvertRoleArn: string;
-  /** Marks this stack's jobs, so its rules ignore other MediaConvert jobs in the account. */
-  readonly pipelineName: string;
-  readonly defaultCapture: CaptureSettings;
-}
-
-export interface IngressDependencies {
-  readonly jobs: JobStore;
-  readonly objects: ObjectStore;
-  readonly mediaConvert: MediaConverter;
-  readonly settings: IngressSettings;
-  readonly now: () => Date;
-}
-
-export type SubmitOutcome =
-  | { readonly outcome: 'submitted'; readonly videoId: string; readonly runId: string; readonly jobId: string }
-  | { readonly outcome: 'failed'; readonly videoId: string; readonly runId: string; readonly error: JobError }
-  /** Redelivery of an upload already handled: nothing was done. */
-  | { readonly outcome: 'duplicate'; readonly videoId: string; readonly runId: string }
-  /** The key has been uploaded again since: the newer upload's own event drives its run. */
-  | { readonly outcome: 'superseded'; readonly videoId: string; readonly runId: string };
 
 interface Run {
   readonly videoId: string;
@@ -65,6 +37,8 @@ export async function submitVideo(
   // Undecodable keys (never sent by S3) are kept verbatim so the failure is still recorded.
   const decodedKey = decodeEventKey(object.encodedKey);
   const key = decodedKey ?? object.encodedKey;
+  // The pieces of KVS clips are written here by this function; their runs are already under way.
+  if (key.startsWith(CLIP_PIECES_PREFIX)) return { outcome: 'ignored', key };
   const run: Run = {
     videoId: videoIdForKey(key),
     runId: runIdForUpload(object.bucket, key, object.sequencer),
@@ -130,53 +104,16 @@ export async function submitVideo(
     claimedAt = new Date(current.CreatedAt);
   }
 
-  const { settings } = dependencies;
-  let jobId: string | undefined;
-  try {
-    jobId = claim.claimed
-      ? undefined
-      : await dependencies.mediaConvert.findJob(JOB_USER_METADATA.runId, run.runId, claimedAt);
-    jobId ??= await dependencies.mediaConvert.createJob({
-      settings: frameCaptureSettings(run, capture, settings.framesBucket, framesPrefix, proxyPrefix),
-      roleArn: settings.mediaConvertRoleArn,
-      userMetadata: {
-        [JOB_USER_METADATA.pipeline]: settings.pipelineName,
-        [JOB_USER_METADATA.videoId]: run.videoId,
-        [JOB_USER_METADATA.runId]: run.runId,
-      },
-      clientRequestToken: run.runId,
-    });
-  } catch (error) {
-    const at = dependencies.now().toISOString();
-    if (error instanceof RejectedInputError) {
-      const failure = { Code: error.code, Message: error.message };
-      await dependencies.jobs.recordFailure(run.videoId, run.runId, failure, at);
-      return { outcome: 'failed', videoId: run.videoId, runId: run.runId, error: failure };
-    }
-    // Unexpected (throttled past the SDK's retries, network, permissions): say so on the record
-    // and rethrow, so the event is retried and, when retries run out, kept in the failure queue.
-    await dependencies.jobs.recordSubmitRetry(
-      run.videoId,
-      run.runId,
-      { Code: 'SUBMIT_RETRYING', Message: `Submitting to MediaConvert failed and will be retried: ${messageOf(error)}` },
-      at,
-    );
-    throw error;
-  }
-
-  const recorded = await dependencies.jobs.recordSubmission(
-    run.videoId,
-    run.runId,
-    jobId,
-    dependencies.now().toISOString(),
-  );
-  if (!recorded.recorded && recorded.current?.MediaConvertJobId !== jobId) {
-    // The run was superseded while we submitted, or another delivery recorded a different job:
-    // this job's events would be ignored, so stop it rather than pay for it.
-    await dependencies.mediaConvert.cancelJob(jobId);
-    return { outcome: 'superseded', videoId: run.videoId, runId: run.runId };
-  }
-  return { outcome: 'submitted', videoId: run.videoId, runId: run.runId, jobId };
+  return submitClaimedRun(dependencies, {
+    videoId: run.videoId,
+    runId: run.runId,
+    inputUris: [`s3://${object.bucket}/${key}`],
+    capture,
+    framesPrefix,
+    proxyPrefix,
+    claimedAt,
+    claimedNow: claim.claimed,
+  });
 }
 
 async function rejectBeforeSubmission(
@@ -211,26 +148,4 @@ function sourceAttributes(run: Run, now: Date) {
     CreatedAt: at,
     UpdatedAt: at,
   };
-}
-
-/** Renders job-templates/frame-capture.json for one run. */
-export function frameCaptureSettings(
-  run: Pick<Run, 'key' | 'object'>,
-  capture: CaptureSettings,
-  framesBucket: string,
-  framesPrefix: string,
-  proxyPrefix: string,
-): JobSettings {
-  // Destinations end in a base name, so captures are `frame.NNNNNNN.jpg` and the proxy
-  // `proxy.mp4` whatever the input was called.
-  const rendered = renderTemplate(frameCaptureTemplate, {
-    inputUri: `s3://${run.object.bucket}/${run.key}`,
-    framesDestination: `s3://${framesBucket}/${framesPrefix}${FRAME_BASE_NAME}`,
-    proxyDestination: `s3://${framesBucket}/${proxyPrefix}${PROXY_BASE_NAME}`,
-    fpsNumerator: capture.fps.numerator,
-    fpsDenominator: capture.fps.denominator,
-    maxCaptures: capture.maxCaptures,
-    quality: capture.quality,
-  }) as { Settings: JobSettings };
-  return rendered.Settings;
 }

@@ -149,7 +149,24 @@ function summarize(
   return {
     videoId: record.VideoId,
     runId: record.RunId,
-    source: { bucket: record.SourceBucket, key: record.SourceKey, etag: record.SourceETag },
+    source: {
+      bucket: record.SourceBucket,
+      key: record.SourceKey,
+      ...(record.SourceETag ? { etag: record.SourceETag } : {}),
+      ...(record.SourceStream
+        ? {
+            stream: {
+              stream: record.SourceStream,
+              start: record.ClipStart ?? '',
+              end: record.ClipEnd ?? '',
+              timestampType: record.ClipTimestampType ?? '',
+              firstProducerTimestamp: record.ClipFirstProducerTimestamp,
+              fragments: record.ClipFragments,
+              pieces: record.ClipPieces,
+            },
+          }
+        : {}),
+    },
     settings: {
       fps: `${numerator}/${denominator}`,
       fpsNumerator: numerator,

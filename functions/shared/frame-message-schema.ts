@@ -5,6 +5,7 @@ const frameReference = z.object({
   key: z.string().check(z.minLength(1)),
   index: z.int().check(z.nonnegative()),
   timestampMs: z.number().check(z.nonnegative()),
+  producerTimestampMs: z.optional(z.number()),
 });
 
 const frameBatchMessage = z.object({

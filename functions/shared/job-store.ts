@@ -21,12 +21,22 @@ export interface JobStore {
   claimRun(record: JobRecord): Promise<ClaimResult>;
   /** Records the MediaConvert job of a SUBMITTED run that has none yet. */
   recordSubmission(videoId: string, runId: string, jobId: string, at: string): Promise<SubmissionResult>;
-  /** Moves a SUBMITTED run to FAILED. Returns false when the run is no longer current or SUBMITTED. */
+  /**
+   * Moves a CLIPPING run to SUBMITTED with what the clip turned out to be. Returns false when the
+   * run is no longer current or no longer CLIPPING (another delivery got there first).
+   */
+  recordClipped(videoId: string, runId: string, clip: ClippedAttributes, at: string): Promise<boolean>;
+  /** Moves a CLIPPING or SUBMITTED run to FAILED. Returns false when the run is no longer current or in either state. */
   recordFailure(videoId: string, runId: string, error: JobError, at: string): Promise<boolean>;
   /** Notes why a submission is being retried, so the record says what happened meanwhile. */
   recordSubmitRetry(videoId: string, runId: string, error: JobError, at: string): Promise<void>;
   get(videoId: string): Promise<JobRecord | undefined>;
 }
+
+/** What a finished clip adds to its record. */
+export type ClippedAttributes = Required<
+  Pick<JobRecord, 'ClipFragments' | 'ClipPieces' | 'ClipFirstProducerTimestamp' | 'ClipTimeline' | 'SourceSize'>
+>;
 
 export class DynamoJobStore implements JobStore {
   constructor(
@@ -40,8 +50,10 @@ export class DynamoJobStore implements JobStore {
         new PutCommand({
           TableName: this.tableName,
           Item: record,
-          ConditionExpression: 'attribute_not_exists(VideoId) OR SourceSequencer < :sequencer',
-          ExpressionAttributeValues: { ':sequencer': record.SourceSequencer },
+          // `RunId <> :runId`: a redelivered clip request is the same run even though its
+          // sequencer (the time it was received) is later; uploads repeat their sequencer anyway.
+          ConditionExpression: 'attribute_not_exists(VideoId) OR (SourceSequencer < :sequencer AND RunId <> :runId)',
+          ExpressionAttributeValues: { ':sequencer': record.SourceSequencer, ':runId': record.RunId },
         }),
       );
       return { claimed: true };
@@ -85,6 +97,38 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
+  async recordClipped(videoId: string, runId: string, clip: ClippedAttributes, at: string): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { VideoId: videoId },
+          UpdateExpression:
+            'SET #status = :submitted, ClipFragments = :fragments, ClipPieces = :pieces, ' +
+            'ClipFirstProducerTimestamp = :first, ClipTimeline = :timeline, SourceSize = :size, ' +
+            'ClippedAt = :at, UpdatedAt = :at REMOVE LastSubmitError',
+          ConditionExpression: 'RunId = :runId AND #status = :clipping',
+          ExpressionAttributeNames: { '#status': 'Status' },
+          ExpressionAttributeValues: {
+            ':submitted': JOB_STATUS.submitted,
+            ':clipping': JOB_STATUS.clipping,
+            ':fragments': clip.ClipFragments,
+            ':pieces': clip.ClipPieces,
+            ':first': clip.ClipFirstProducerTimestamp,
+            ':timeline': clip.ClipTimeline,
+            ':size': clip.SourceSize,
+            ':at': at,
+            ':runId': runId,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   async recordFailure(videoId: string, runId: string, failure: JobError, at: string): Promise<boolean> {
     try {
       await this.documents.send(
@@ -92,13 +136,14 @@ export class DynamoJobStore implements JobStore {
           TableName: this.tableName,
           Key: { VideoId: videoId },
           UpdateExpression: 'SET #status = :failed, #error = :error, UpdatedAt = :at REMOVE LastSubmitError',
-          ConditionExpression: 'RunId = :runId AND #status = :submitted',
+          ConditionExpression: 'RunId = :runId AND #status IN (:clipping, :submitted)',
           ExpressionAttributeNames: { '#status': 'Status', '#error': 'Error' },
           ExpressionAttributeValues: {
             ':failed': JOB_STATUS.failed,
             ':error': failure,
             ':at': at,
             ':runId': runId,
+            ':clipping': JOB_STATUS.clipping,
             ':submitted': JOB_STATUS.submitted,
           },
         }),

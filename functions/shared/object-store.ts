@@ -1,4 +1,6 @@
+import { type Readable, Transform } from 'node:stream';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { httpStatusOf } from './errors';
 
 /** What the pipeline needs to know about an uploaded object before it submits a job. */
@@ -11,7 +13,16 @@ export type ObjectHead =
 export interface ObjectStore {
   /** Reads size and user metadata of the object version that has `etag`. */
   head(bucket: string, key: string, etag: string): Promise<ObjectHead>;
+  /**
+   * Streams `body` into the object (multipart, a few parts in memory at a time); resolves with
+   * the bytes written. A failed upload is aborted, so no partial object is ever left behind.
+   */
+  upload(bucket: string, key: string, body: Readable, contentType: string): Promise<number>;
 }
+
+/** 8 MiB parts, two in flight: a 100 MB clip piece never holds more than about 16 MiB in memory. */
+const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+const UPLOAD_PARTS_IN_FLIGHT = 2;
 
 export class S3ObjectStore implements ObjectStore {
   constructor(private readonly s3: S3Client) {}
@@ -34,6 +45,27 @@ export class S3ObjectStore implements ObjectStore {
       if (status === 404) return { state: 'missing' };
       throw error;
     }
+  }
+
+  async upload(bucket: string, key: string, body: Readable, contentType: string): Promise<number> {
+    let bytes = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    // A source that fails mid-stream must fail the upload, not end it early as if complete.
+    body.once('error', (error) => counted.destroy(error));
+    body.pipe(counted);
+    await new Upload({
+      client: this.s3,
+      partSize: UPLOAD_PART_BYTES,
+      queueSize: UPLOAD_PARTS_IN_FLIGHT,
+      leavePartsOnError: false,
+      params: { Bucket: bucket, Key: key, Body: counted, ContentType: contentType },
+    }).done();
+    return bytes;
   }
 }
 

@@ -17,6 +17,7 @@ import { runIdForUpload } from '../../functions/ingress/video-key';
 const environment = {
   JOB_TABLE_NAME: 'jobs-table',
   FRAMES_BUCKET_NAME: 'frames-bucket',
+  INGRESS_BUCKET_NAME: 'ingress-bucket',
   MEDIACONVERT_ROLE_ARN: 'arn:aws:iam::111122223333:role/frames-mediaconvert',
   PIPELINE_NAME: 'frames',
   DEFAULT_CAPTURE_FPS: '2',
@@ -83,7 +84,7 @@ describe('a new upload', () => {
     });
 
     const put = dynamo.commandCalls(PutCommand)[0].args[0].input;
-    expect(put.ConditionExpression).toBe('attribute_not_exists(VideoId) OR SourceSequencer < :sequencer');
+    expect(put.ConditionExpression).toBe('attribute_not_exists(VideoId) OR (SourceSequencer < :sequencer AND RunId <> :runId)');
     expect(put.Item).toMatchObject({
       VideoId: 'videos/drive.mp4',
       RunId: RUN_ID,
@@ -119,7 +120,7 @@ describe('a new upload', () => {
 
   it('decodes the key before using it: `+` is a space', async () => {
     const [outcome] = await handler(objectCreatedEvent({ key: 'road+trip/day%201.mp4' }));
-    expect(outcome.videoId).toBe('road trip/day 1.mp4');
+    expect(outcome).toMatchObject({ videoId: 'road trip/day 1.mp4' });
     expect(s3).toHaveReceivedCommandWith(HeadObjectCommand, { Key: 'road trip/day 1.mp4' });
     expect(mediaConvert.commandCalls(CreateJobCommand)[0].args[0].input.Settings?.Inputs?.[0].FileInput).toBe(
       's3://ingress-bucket/road trip/day 1.mp4',
@@ -149,7 +150,7 @@ describe('a new upload', () => {
     const outcomes = await handler(
       s3NotificationEvent([{ key: 'a.mp4', sequencer: '01' }, { key: 'b.mp4', sequencer: '02' }]),
     );
-    expect(outcomes.map((outcome) => [outcome.videoId, outcome.outcome])).toEqual([
+    expect(outcomes.map((outcome) => ['videoId' in outcome && outcome.videoId, outcome.outcome])).toEqual([
       ['a.mp4', 'submitted'],
       ['b.mp4', 'submitted'],
     ]);
@@ -299,7 +300,7 @@ describe('bad input is recorded as FAILED with a stable code', () => {
     const [outcome] = await handler(objectCreatedEvent());
     expect(outcome).toMatchObject({ outcome: 'failed', error: { Code: 'MEDIACONVERT_REJECTED' } });
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
-      ConditionExpression: 'RunId = :runId AND #status = :submitted',
+      ConditionExpression: 'RunId = :runId AND #status IN (:clipping, :submitted)',
       ExpressionAttributeValues: expect.objectContaining({
         ':failed': 'FAILED',
         ':error': { Code: 'MEDIACONVERT_REJECTED', Message: 'MediaConvert refused the job: /settings/inputs/0: bad input' },

@@ -1,5 +1,5 @@
 import { TemplateError, renderTemplate } from '../../functions/shared/job-template';
-import { frameCaptureSettings } from '../../functions/ingress/submit-video';
+import { frameCaptureSettings } from '../../functions/ingress/submit-job';
 
 describe('renderTemplate', () => {
   it('replaces whole-value placeholders with typed values', () => {
@@ -39,7 +39,7 @@ describe('the frame-capture template', () => {
   const capture = { fps: { numerator: 30000, denominator: 1001 }, quality: 90, maxCaptures: 500 };
   const render = (key: string) =>
     frameCaptureSettings(
-      { key, object: { bucket: 'in-bucket', encodedKey: '', etag: 'e', size: 1, sequencer: '1' } },
+      [`s3://in-bucket/${key}`],
       capture,
       'frames-bucket',
       'clip-abc/run1/frames/',
