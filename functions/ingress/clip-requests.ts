@@ -3,6 +3,9 @@ import * as z from 'zod/mini';
 import { CLIP_REQUEST_EVENT, clipRequestEventSchema, clipRequestSchema } from '../../pipeline/clip-request';
 import type { ClipDelivery } from './submit-clip';
 
+// zod/mini ships without messages; people read these ones, so they get the English set.
+z.config(z.locales.en());
+
 /** A clip request whose shape is wrong: there is no stream, range or video id to record a job under. */
 export class MalformedClipRequestError extends Error {
   override readonly name = 'MalformedClipRequestError';
@@ -20,7 +23,9 @@ const looksLikeDirectRequest = (event: unknown): boolean =>
 export function clipDeliveryOf(event: unknown, awsRequestId: string | undefined, now: Date): ClipDelivery | undefined {
   const bridged = clipRequestEventSchema.safeParse(event);
   if (bridged.success) {
-    return { request: parseRequest(bridged.data.detail), requestId: requestIdOf(bridged.data.detail) ?? bridged.data.id, receivedAt: now };
+    // The schema keeps only the envelope's fields it names; the request is the whole detail.
+    const detail = (event as { detail: unknown }).detail;
+    return { request: parseRequest(detail), requestId: requestIdOf(detail) ?? bridged.data.id, receivedAt: now };
   }
   const source = (event as { source?: unknown } | null)?.source;
   if (source === CLIP_REQUEST_EVENT.source) {
