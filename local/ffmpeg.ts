@@ -50,6 +50,8 @@ export interface MediaProbe {
     readonly frameRate?: number;
   };
   readonly hasAudio: boolean;
+  /** ffmpeg's name of the first audio stream's codec (aac, mp3, pcm_s16le, …). */
+  readonly audioCodec?: string;
 }
 
 const DURATION = /Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
@@ -82,6 +84,7 @@ export function parseProbe(text: string): MediaProbe | undefined {
   const videoLine = text.split('\n').find((line) => PROBE_VIDEO.test(line));
   const video = videoLine ? PROBE_VIDEO.exec(videoLine) : null;
   const rate = videoLine ? PROBE_RATE.exec(videoLine) : null;
+  const audio = /Stream #\d+:\d+.*?: Audio: (\w+)/.exec(text);
   return {
     durationMs: reportedDurationMs(text) ?? 0,
     video: video
@@ -95,5 +98,6 @@ export function parseProbe(text: string): MediaProbe | undefined {
         }
       : undefined,
     hasAudio: /Stream #\d+:\d+.*?: Audio: /.test(text),
+    ...(audio ? { audioCodec: audio[1] } : {}),
   };
 }
