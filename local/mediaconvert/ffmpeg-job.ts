@@ -6,7 +6,12 @@ import { JpegSplitter } from './jpeg-stream';
 import { type FrameCaptureOutput, type VideoOutput, jpegQscaleFor } from './job-settings';
 
 export interface FfmpegJobSpec {
-  readonly inputPath: string;
+  /** The job's inputs in order: several are stitched end to end into one timeline, as MediaConvert does. */
+  readonly inputPaths: readonly string[];
+  /** Stitched inputs keep their audio in the proxy only when every one of them has audio. */
+  readonly inputsHaveAudio?: boolean;
+  /** The stitched timeline's length (the inputs' durations added up); ffmpeg reports each input's own. */
+  readonly durationMs?: number;
   /** The input's decoded pixels, from probeMedia: picks the cheap path to full-range JPEG when it can. */
   readonly inputPixels?: { readonly pixelFormat: string; readonly colorRange: 'pc' | 'tv' };
   /** The frame capture, each JPEG written to `sink` in order (ffmpeg pipes them: no scratch files). */
@@ -51,10 +56,24 @@ function canExpandWithTable(pixels: FfmpegJobSpec['inputPixels']): boolean {
  * The ffmpeg arguments for a job: one decode of the input's first video stream, split to the frame
  * capture (`fps=N/D`, which gives ceil(duration × rate) frames at t = k·D/N, unlike `-r`) and to
  * the H.264 proxy, so both outputs cost one decode.
+ *
+ * Each input's timeline starts at zero (MediaConvert's ZEROBASED), so the first capture is the
+ * first frame even of a file whose timestamps start later (MPEG-TS, or an MP4 without an edit
+ * list such as KVS clips). Several inputs are stitched by the concat filter, each after the last
+ * frame of the one before: frame-accurate, where the concat demuxer trusts container durations.
  */
 export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress' | 'frames'> & { frames?: { output: FrameCaptureOutput } }): string[] {
   // Frames go to stdout (fd 1), progress reports to fd 3.
-  const args = ['-hide_banner', '-nostdin', '-y', '-nostats', '-progress', 'pipe:3', '-i', spec.inputPath];
+  const args = ['-hide_banner', '-nostdin', '-y', '-nostats', '-progress', 'pipe:3', ...spec.inputPaths.flatMap((path) => ['-i', path])];
+  const stitched = spec.inputPaths.length > 1;
+  const stitchAudio = stitched && spec.inputsHaveAudio === true && spec.video !== undefined;
+  const zeroBased = spec.inputPaths.map((_, i) => `[${i}:v:0]setpts=PTS-STARTPTS[v${i}]`);
+  const audioParts = stitchAudio ? spec.inputPaths.map((_, i) => `[${i}:a:0]asetpts=PTS-STARTPTS[a${i}]`) : [];
+  const joined = stitched
+    ? `${spec.inputPaths.map((_, i) => `[v${i}]${stitchAudio ? `[a${i}]` : ''}`).join('')}concat=n=${spec.inputPaths.length}:v=1:a=${stitchAudio ? 1 : 0}[joined]${stitchAudio ? '[audio]' : ''}`
+    : undefined;
+  const prelude = [...zeroBased, ...audioParts, ...(joined ? [joined] : [])].join(';');
+  const source = stitched ? '[joined]' : '[v0]';
   const branches: string[] = [];
   const outputs: string[] = [];
   if (spec.frames) {
@@ -83,17 +102,18 @@ export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress' | 'frames
     // adds as little as possible to the frame capture it rides along with.
     branches.push(`scale=${width}:${height}:flags=fast_bilinear[video]`);
     const rate = output.maxBitrate ? ['-maxrate', String(output.maxBitrate), '-bufsize', String(output.maxBitrate * 2)] : [];
+    const audio = stitched ? (stitchAudio ? ['-map', '[audio]'] : []) : ['-map', '0:a:0?'];
     outputs.push(
-      '-map', '[video]', '-map', '0:a:0?',
+      '-map', '[video]', ...audio,
       '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '28', ...rate, '-pix_fmt', 'yuv420p',
       '-c:a', 'aac', '-b:a', '96k',
       '-movflags', '+faststart',
       '-f', 'mp4', path,
     );
   }
-  const split = branches.length > 1 ? `[0:v:0]split=${branches.length}${branches.map((_, i) => `[s${i}]`).join('')};` : '';
-  const graph = branches.map((branch, i) => (branches.length > 1 ? `[s${i}]${branch}` : `[0:v:0]${branch}`)).join(';');
-  return [...args, '-filter_complex', split + graph, ...outputs];
+  const split = branches.length > 1 ? `${source}split=${branches.length}${branches.map((_, i) => `[s${i}]`).join('')};` : '';
+  const graph = branches.map((branch, i) => (branches.length > 1 ? `[s${i}]${branch}` : `${source}${branch}`)).join(';');
+  return [...args, '-filter_complex', `${prelude};${split}${graph}`, ...outputs];
 }
 
 const OUTPUT_HEADER = /^Output #(\d+)/;
@@ -125,7 +145,7 @@ export function runFfmpegJob(spec: FfmpegJobSpec, signal: AbortSignal): Promise<
       const lines = stderrBuffer.split('\n');
       stderrBuffer = lines.pop() ?? '';
       for (const line of lines) {
-        durationMs = reportedDurationMs(line) ?? durationMs;
+        durationMs = spec.durationMs ?? reportedDurationMs(line) ?? durationMs;
         if (/Stream #0:\d+.*: Video:/.test(line) && currentOutput < 0) opened = true;
         const header = OUTPUT_HEADER.exec(line);
         if (header) currentOutput = Number(header[1]);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * What the local MediaConvert endpoint executes, read from CreateJob's wire body (lowerCamelCase,
  * as the SDK and `aws mediaconvert create-job` send it). It supports the subset this pipeline's job
- * templates use: one S3 file input; file-group outputs that are frame capture to JPEG or H.264 in
+ * templates use: S3 file inputs (several are stitched in order); file-group outputs that are frame capture to JPEG or H.264 in
  * MP4. Anything else gets a BadRequest that names the setting: never a job that silently ignores
  * what was asked of it.
  */
@@ -44,7 +44,8 @@ export interface VideoOutput extends OutputLocation {
 }
 
 export interface JobPlan {
-  readonly input: S3Location & { readonly uri: string };
+  /** In order: MediaConvert stitches them end to end into one timeline. */
+  readonly inputs: ReadonlyArray<S3Location & { readonly uri: string }>;
   readonly frameCaptures: readonly FrameCaptureOutput[];
   readonly videos: readonly VideoOutput[];
   readonly outputGroupCount: number;
@@ -107,7 +108,9 @@ const settings = z.strictObject({
         videoSelector: z.strictObject({ rotate: z.enum(['AUTO', 'DEGREE_0']).optional() }).optional(),
       }),
     )
-    .length(1, 'the local endpoint runs jobs with exactly one input'),
+    .min(1, 'a job needs an input')
+    // MediaConvert's own limit: "You can have up to 150 inputs in a job."
+    .max(150, 'a job can have up to 150 inputs'),
   outputGroups: z.array(outputGroup).min(1),
 });
 
@@ -134,11 +137,15 @@ export function planJob(body: unknown): { request: CreateJobBody; plan: JobPlan 
     throw new BadRequestError(`/${where.replace(/^\./, '')}: ${what}`);
   }
   const request = parsed.data;
-  const input = parseS3Uri(request.settings.inputs[0].fileInput, 'settings.inputs[0].fileInput');
-  if (input.key === '' || input.key.endsWith('/')) {
-    throw new BadRequestError('settings.inputs[0].fileInput must name an object, not a folder');
-  }
-  const inputBaseName = input.key.slice(input.key.lastIndexOf('/') + 1).replace(/\.[^.]*$/, '');
+  const inputs = request.settings.inputs.map((input, index) => {
+    const location = parseS3Uri(input.fileInput, `settings.inputs[${index}].fileInput`);
+    if (location.key === '' || location.key.endsWith('/')) {
+      throw new BadRequestError(`settings.inputs[${index}].fileInput must name an object, not a folder`);
+    }
+    return location;
+  });
+  // Outputs named after the input take the first input's name, as MediaConvert's do.
+  const inputBaseName = inputs[0].key.slice(inputs[0].key.lastIndexOf('/') + 1).replace(/\.[^.]*$/, '');
 
   const frameCaptures: FrameCaptureOutput[] = [];
   const videos: VideoOutput[] = [];
@@ -184,7 +191,7 @@ export function planJob(body: unknown): { request: CreateJobBody; plan: JobPlan 
   }
   return {
     request,
-    plan: { input, frameCaptures, videos, outputGroupCount: request.settings.outputGroups.length },
+    plan: { inputs, frameCaptures, videos, outputGroupCount: request.settings.outputGroups.length },
   };
 }
 

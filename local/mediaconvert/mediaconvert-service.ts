@@ -170,30 +170,34 @@ export class LocalMediaConvert {
     const controller = new AbortController();
     this.aborts.set(job.id, controller);
     const directory = join(workDirectory, job.id);
+    const inputNames = plan.inputs.length === 1 ? plan.inputs[0].uri : `${plan.inputs[0].uri} and ${plan.inputs.length - 1} more inputs`;
     try {
       if (job.status !== 'SUBMITTED') return;
       Object.assign(job, { status: 'PROGRESSING', startedAt: new Date(), currentPhase: 'PROBING', jobPercentComplete: 0 });
       this.emit(job);
       await mkdir(directory, { recursive: true });
 
-      const inputPath = join(directory, 'input');
-      try {
-        await pipeline(await storage.read(plan.input.bucket, plan.input.key), createWriteStream(inputPath), { signal: controller.signal });
-      } catch (error) {
-        if (controller.signal.aborted) return;
-        this.finish(job, {
-          status: 'ERROR',
-          errorCode: LOCAL_ERROR_CODES.inputUnreadable,
-          errorMessage: `Unable to open input file [${plan.input.uri}]: [Failed probe/open: [${(error as Error).message}]]`,
-        });
-        return;
+      const inputPaths = plan.inputs.map((_, index) => join(directory, `input-${String(index).padStart(3, '0')}`));
+      for (const [index, input] of plan.inputs.entries()) {
+        try {
+          await pipeline(await storage.read(input.bucket, input.key), createWriteStream(inputPaths[index]), { signal: controller.signal });
+        } catch (error) {
+          if (controller.signal.aborted) return;
+          this.finish(job, {
+            status: 'ERROR',
+            errorCode: LOCAL_ERROR_CODES.inputUnreadable,
+            errorMessage: `Unable to open input file [${input.uri}]: [Failed probe/open: [${(error as Error).message}]]`,
+          });
+          return;
+        }
       }
 
       const frames = plan.frameCaptures[0];
       const video = plan.videos[0];
       const videoPath = join(directory, 'video.mp4');
       let lastUpdate = 0;
-      const probe = await probeMedia(inputPath);
+      const probes = await Promise.all(inputPaths.map((path) => probeMedia(path)));
+      const probe = probes[0];
       const sink = frames
         ? new FrameUploadSink({
             upload: (index, body) => storage.write(frames.bucket, frameCaptureKey(frames, index), body, 'image/jpeg'),
@@ -203,8 +207,10 @@ export class LocalMediaConvert {
       // Resolves once ffmpeg has exited and every frame is stored.
       const transcode = runFfmpegJob(
         {
-          inputPath,
+          inputPaths,
           inputPixels: probe?.video,
+          inputsHaveAudio: probes.every((each) => each?.hasAudio),
+          ...(plan.inputs.length > 1 ? { durationMs: probes.reduce((sum, each) => sum + (each?.durationMs ?? 0), 0) } : {}),
           frames: frames && sink && { output: frames, sink },
           video: video && { output: video, path: videoPath },
           onProgress: ({ percent, framesDecoded }) => {
@@ -231,8 +237,8 @@ export class LocalMediaConvert {
           status: 'ERROR',
           errorCode: opened ? LOCAL_ERROR_CODES.transcodeFailed : LOCAL_ERROR_CODES.inputUnreadable,
           errorMessage: opened
-            ? `Transcoding [${plan.input.uri}] failed: [${(error as Error).message}]`
-            : `Unable to open input file [${plan.input.uri}]: [Failed probe/open: [${(error as Error).message}]]`,
+            ? `Transcoding [${inputNames}] failed: [${(error as Error).message}]`
+            : `Unable to open input file [${inputNames}]: [Failed probe/open: [${(error as Error).message}]]`,
         });
         return;
       }
@@ -268,7 +274,7 @@ export class LocalMediaConvert {
         this.finish(job, {
           status: 'ERROR',
           errorCode: LOCAL_ERROR_CODES.transcodeFailed,
-          errorMessage: `Writing the outputs of [${plan.input.uri}] failed: [${(error as Error).message}]`,
+          errorMessage: `Writing the outputs of [${inputNames}] failed: [${(error as Error).message}]`,
         });
       }
     } finally {

@@ -26,7 +26,7 @@ const body = (settings = wireSettings()) => ({ role: 'arn:aws:iam::000000000000:
 
 test("the pipeline's own job template is accepted and planned", () => {
   const { plan } = planJob(body());
-  expect(plan.input).toEqual({ bucket: 'frames-ingress', key: 'trips/clip one.mp4', uri: 's3://frames-ingress/trips/clip one.mp4' });
+  expect(plan.inputs).toEqual([{ bucket: 'frames-ingress', key: 'trips/clip one.mp4', uri: 's3://frames-ingress/trips/clip one.mp4' }]);
   expect(plan.frameCaptures).toEqual([
     expect.objectContaining({ bucket: 'frames-frames', prefix: 'run/frames/', baseName: 'frame', nameModifier: '', framerateNumerator: 30000, framerateDenominator: 1001, maxCaptures: 500, quality: 80 }),
   ]);
@@ -48,7 +48,7 @@ test('a destination ending in / names outputs after the input file', () => {
 test.each([
   ['an unsupported input setting', (s: any) => (s.inputs[0].inputClippings = [{ startTimecode: '00:00:01:00' }]), /inputClippings is not supported/],
   ['an input that is not in S3', (s: any) => (s.inputs[0].fileInput = 'https://example.com/a.mp4'), /must be an s3:\/\/ URI/],
-  ['two inputs', (s: any) => s.inputs.push(s.inputs[0]), /exactly one input/],
+  ['no input', (s: any) => (s.inputs = []), /a job needs an input/],
   ['a capture rate of zero', (s: any) => (s.outputGroups[0].outputs[0].videoDescription.codecSettings.frameCaptureSettings.framerateNumerator = 0), /framerateNumerator/],
   ['a quality of 101', (s: any) => (s.outputGroups[0].outputs[0].videoDescription.codecSettings.frameCaptureSettings.quality = 101), /quality/],
   ['an HLS group', (s: any) => (s.outputGroups[1].outputGroupSettings.type = 'HLS_GROUP_SETTINGS'), /type/],
@@ -71,27 +71,60 @@ test('quality maps linearly onto the JPEG quantiser: 100 → 2, 80 → 8, 1 → 
 test('one decode feeds both outputs: the input is split once into the capture and the proxy', () => {
   const { plan } = planJob(body());
   const args = ffmpegArguments({
-    inputPath: '/tmp/in',
+    inputPaths: ['/tmp/in'],
     frames: { output: plan.frameCaptures[0] },
     video: { output: plan.videos[0], path: '/tmp/proxy.mp4' },
   });
   expect(args.filter((arg) => arg === '-i')).toHaveLength(1);
   const graph = args[args.indexOf('-filter_complex') + 1];
-  expect(graph).toBe('[0:v:0]split=2[s0][s1];[s0]fps=30000/1001:round=up[frames];[s1]scale=-2:180:flags=fast_bilinear[video]');
+  expect(graph).toBe('[0:v:0]setpts=PTS-STARTPTS[v0];[v0]split=2[s0][s1];[s0]fps=30000/1001:round=up[frames];[s1]scale=-2:180:flags=fast_bilinear[video]');
   expect(args.join(' ')).toContain('-frames:v 500 -c:v mjpeg -q:v 8');
   // JPEGs are piped (split by JpegSplitter), progress reports go to fd 3.
   expect(args.join(' ')).toMatch(/-f image2pipe pipe:1 .*-f mp4 \/tmp\/proxy.mp4$/);
   expect(args.slice(0, 6)).toContain('pipe:3');
 });
 
+describe('stitched inputs (a KVS clip in pieces)', () => {
+  const withInputs = (count: number) => {
+    const settings = wireSettings() as { inputs: Array<Record<string, unknown>> };
+    settings.inputs = Array.from({ length: count }, (_, i) => ({ ...settings.inputs[0], fileInput: `s3://frames-ingress/kvs-clips/run/piece.${i}.mp4` }));
+    return body(settings as never);
+  };
+
+  test('are planned in order', () => {
+    expect(planJob(withInputs(3)).plan.inputs.map((input) => input.key)).toEqual([
+      'kvs-clips/run/piece.0.mp4',
+      'kvs-clips/run/piece.1.mp4',
+      'kvs-clips/run/piece.2.mp4',
+    ]);
+  });
+
+  test('are refused above MediaConvert\'s 150 inputs a job', () => {
+    expect(() => planJob(withInputs(151))).toThrow(/up to 150 inputs/);
+  });
+
+  test('each start at zero and are joined by the concat filter, audio too when every input has it', () => {
+    const { plan } = planJob(withInputs(2));
+    const spec = { inputPaths: ['/tmp/a', '/tmp/b'], frames: { output: plan.frameCaptures[0] }, video: { output: plan.videos[0], path: '/tmp/proxy.mp4' } };
+    const withAudio = ffmpegArguments({ ...spec, inputsHaveAudio: true });
+    expect(withAudio[withAudio.indexOf('-filter_complex') + 1]).toMatch(
+      /^\[0:v:0\]setpts=PTS-STARTPTS\[v0\];\[1:v:0\]setpts=PTS-STARTPTS\[v1\];\[0:a:0\]asetpts=PTS-STARTPTS\[a0\];\[1:a:0\]asetpts=PTS-STARTPTS\[a1\];\[v0\]\[a0\]\[v1\]\[a1\]concat=n=2:v=1:a=1\[joined\]\[audio\];\[joined\]split=2/,
+    );
+    expect(withAudio.join(' ')).toContain('-map [video] -map [audio]');
+    const silent = ffmpegArguments({ ...spec, inputsHaveAudio: false });
+    expect(silent[silent.indexOf('-filter_complex') + 1]).toContain('[v0][v1]concat=n=2:v=1:a=0[joined];');
+    expect(silent.join(' ')).not.toContain('[audio]');
+  });
+});
+
 describe('the full-range expansion for JPEG', () => {
   const { plan } = planJob(body());
   const argsFor = (inputPixels?: { pixelFormat: string; colorRange: 'pc' | 'tv' }) =>
-    ffmpegArguments({ inputPath: '/tmp/in', inputPixels, frames: { output: plan.frameCaptures[0] } });
+    ffmpegArguments({ inputPaths: ['/tmp/in'], inputPixels, frames: { output: plan.frameCaptures[0] } });
 
   test('8-bit 4:2:0 limited-range input is expanded with a lookup table and written as full-range JPEG', () => {
     const args = argsFor({ pixelFormat: 'yuv420p', colorRange: 'tv' });
-    expect(args[args.indexOf('-filter_complex') + 1]).toMatch(/^\[0:v:0\]fps=30000\/1001:round=up,lutyuv=y='clip\(\(val-16\)\*255\/219\+0\.5,0,255\)'/);
+    expect(args[args.indexOf('-filter_complex') + 1]).toMatch(/^\[0:v:0\]setpts=PTS-STARTPTS\[v0\];\[v0\]fps=30000\/1001:round=up,lutyuv=y='clip\(\(val-16\)\*255\/219\+0\.5,0,255\)'/);
     expect(args.join(' ')).toContain('-strict unofficial -pix_fmt yuv420p -color_range pc');
   });
 
@@ -112,7 +145,7 @@ describe('probing what ffmpeg says of an input', () => {
   test.each([
     [
       '    Stream #0:0(und): Video: h264 (High) (avc1 / 0x31637661), yuv420p, 1280x720 [SAR 1:1 DAR 16:9], 2721 kb/s, 30 fps, 30 tbr, 15360 tbn, 60 tbc (default)\n    Stream #0:1(und): Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, mono, fltp, 74 kb/s (default)',
-      { durationMs: 60_020, hasAudio: true, video: { codec: 'h264', pixelFormat: 'yuv420p', colorRange: 'tv', width: 1280, height: 720, frameRate: 30 } },
+      { durationMs: 60_020, hasAudio: true, audioCodec: 'aac', video: { codec: 'h264', pixelFormat: 'yuv420p', colorRange: 'tv', width: 1280, height: 720, frameRate: 30 } },
     ],
     [
       '    Stream #0:0[0x1](und): Video: hevc (Main 10) (hvc1 / 0x31637668), yuv420p10le(tv, bt2020nc/bt2020/smpte2084), 3840x2160, 40000 kb/s, 29.97 fps, 29.97 tbr',
@@ -122,7 +155,7 @@ describe('probing what ffmpeg says of an input', () => {
       '    Stream #0:0: Video: mjpeg (Baseline), yuvj420p(pc, bt470bg/unknown/unknown), 1279x719, 25 tbr, 25 tbn',
       { durationMs: 60_020, hasAudio: false, video: { codec: 'mjpeg', pixelFormat: 'yuvj420p', colorRange: 'pc', width: 1279, height: 719, frameRate: undefined } },
     ],
-    ['    Stream #0:0(und): Audio: aac (LC), 44100 Hz, stereo, fltp', { durationMs: 60_020, hasAudio: true, video: undefined }],
+    ['    Stream #0:0(und): Audio: aac (LC), 44100 Hz, stereo, fltp', { durationMs: 60_020, hasAudio: true, audioCodec: 'aac', video: undefined }],
   ])('%#', (streams, expected) => {
     expect(parseProbe(header + streams)).toEqual(expected);
   });
