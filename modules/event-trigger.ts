@@ -1,13 +1,9 @@
 import { Construct } from 'constructs';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
-import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
-import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import type { FailureQueue } from './failure-queue';
 import type { LambdaFunction } from './lambda-function';
-import { denyInsecureTransport, policyDocument } from './policy-document';
-import { ASYNC_INVOCATION_RETRIES } from '../pipeline/topology';
 
 export interface EventTriggerProps {
   readonly ruleName: string;
@@ -23,8 +19,10 @@ export interface EventTriggerProps {
 const DELIVERY_RETRY = { maximumEventAgeInSeconds: 24 * 60 * 60, maximumRetryAttempts: 185 };
 
 /**
- * An EventBridge rule that invokes a function, losing nothing: failed deliveries and invocations
- * that fail every retry land in the failure queue, whose policy lets only this rule send.
+ * An EventBridge rule that invokes a function, losing nothing: deliveries EventBridge could not
+ * make land in the failure queue. The queue's policy and the function's failed-invocation
+ * destination are set by FailureQueue, once for all the rules that use it (a queue has one policy,
+ * a function one invoke configuration).
  */
 export class EventTrigger extends Construct {
   readonly rule: CloudwatchEventRule;
@@ -46,31 +44,12 @@ export class EventTrigger extends Construct {
       deadLetterConfig: { arn: queue.arn },
     });
     new LambdaPermission(this, 'invoke', {
-      statementId: 'AllowEventRule',
+      // Unique per rule: a function's policy may not hold two statements of one id.
+      statementId: `AllowEventRule-${props.ruleName}`,
       action: 'lambda:InvokeFunction',
       functionName: fn.functionName,
       principal: 'events.amazonaws.com',
       sourceArn: this.rule.arn,
-    });
-    new LambdaFunctionEventInvokeConfig(this, 'on-failure', {
-      functionName: fn.functionName,
-      maximumRetryAttempts: ASYNC_INVOCATION_RETRIES,
-      destinationConfig: { onFailure: { destination: queue.arn } },
-    });
-
-    new SqsQueuePolicy(this, 'failure-queue-policy', {
-      queueUrl: queue.url,
-      policy: policyDocument([
-        {
-          Sid: 'UndeliverableEvents',
-          Effect: 'Allow',
-          Principal: { Service: 'events.amazonaws.com' },
-          Action: 'sqs:SendMessage',
-          Resource: queue.arn,
-          Condition: { ArnEquals: { 'aws:SourceArn': this.rule.arn } },
-        },
-        ...denyInsecureTransport('sqs', [queue.arn]),
-      ]),
     });
   }
 }

@@ -12,7 +12,8 @@ import { MEDIACONVERT_SERVICE, MediaConvertRole } from './mediaconvert-role';
 import type { PolicyStatement } from './policy-document';
 import { QueueConsumer, queueConsumerStatement } from './queue-consumer';
 import type { StackConfig } from '../pipeline/stack-config';
-import { FUNCTIONS, frameQueueSettings } from '../pipeline/definition';
+import { streamOf } from '../pipeline/clip-request';
+import { CLIP_PIECES_PREFIX, FUNCTIONS, frameQueueSettings } from '../pipeline/definition';
 import { type FunctionKey, pipelineNames, pipelineTopology, resourceName } from '../pipeline/topology';
 
 export interface FramePipelineStackProps {
@@ -46,7 +47,12 @@ export class FramePipelineStack extends TerraformStack {
     });
     const context = new AwsContext(this, 'context');
 
-    const ingress = new HardenedBucket(this, 'ingress', { namePrefix: name('ingress-'), sendEventsToEventBridge: true });
+    const ingress = new HardenedBucket(this, 'ingress', {
+      namePrefix: name('ingress-'),
+      sendEventsToEventBridge: true,
+      // KVS clips are pulled here for MediaConvert; like frames, they are intermediate.
+      expirePrefix: { prefix: CLIP_PIECES_PREFIX, days: config.framesRetentionDays },
+    });
     const frames = new HardenedBucket(this, 'frames', {
       namePrefix: name('frames-'),
       expireAfterDays: config.framesRetentionDays,
@@ -129,6 +135,14 @@ export class FramePipelineStack extends TerraformStack {
           Condition: { StringEquals: { 'iam:PassedToService': MEDIACONVERT_SERVICE } },
         },
         { Sid: 'KeepFailedEvents', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ingressFailures.queue.arn },
+        {
+          Sid: 'WriteClipPieces',
+          Effect: 'Allow',
+          // Pieces are multipart uploads; a failed one is aborted, never left half written.
+          Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+          Resource: `${ingress.bucket.arn}/${CLIP_PIECES_PREFIX}*`,
+        },
+        ...clipStreamStatements(config.kvsStreams, context),
       ],
     });
 
@@ -177,14 +191,23 @@ export class FramePipelineStack extends TerraformStack {
       deadLetters: this.deadLetterFunction,
     };
     const failureQueues = { 'ingress-failures': ingressFailures, 'completion-failures': completionFailures };
-    for (const rule of topology.rules) {
-      new EventTrigger(this, `${FUNCTIONS[rule.target].nameSuffix}-trigger`, {
+    const triggers = topology.rules.map((rule) => ({
+      rule,
+      // One trigger per rule (the ingress function has two: uploads and clip requests).
+      trigger: new EventTrigger(this, `${rule.name.slice(config.namePrefix.length + 1)}-trigger`, {
         ruleName: rule.name,
         description: rule.description,
         eventPattern: rule.pattern,
         target: deployed[rule.target],
         failureQueue: failureQueues[rule.failureQueue],
-      });
+      }),
+    }));
+    for (const [key, queue] of Object.entries(failureQueues)) {
+      queue.keepFailuresOf(
+        triggers
+          .filter(({ rule }) => rule.failureQueue === key)
+          .map(({ rule, trigger }) => ({ ruleArn: trigger.rule.arn, target: deployed[rule.target] })),
+      );
     }
     const queues = { frames: frameQueue.queue, 'frames-dead-letters': frameQueue.deadLetterQueue };
     for (const consumer of topology.queueConsumers) {
@@ -198,6 +221,7 @@ export class FramePipelineStack extends TerraformStack {
 
     const outputs: Record<string, { value: string; description: string }> = {
       region: { value: context.region, description: 'Region the pipeline runs in' },
+      pipeline_name: { value: config.namePrefix, description: 'The "pipeline" a clip request event names (detail.pipeline)' },
       ingress_bucket: { value: ingress.bucket.bucket, description: 'Upload videos here' },
       frames_bucket: { value: frames.bucket.bucket, description: 'Captured JPEG frames and per-batch results (expire)' },
       egress_bucket: { value: egress.bucket.bucket, description: 'Per-video results.jsonl and summary.json' },
@@ -212,4 +236,24 @@ export class FramePipelineStack extends TerraformStack {
     };
     for (const [id, output] of Object.entries(outputs)) new TerraformOutput(this, id, output);
   }
+}
+
+/**
+ * Read access to the configured Kinesis video streams only: a name means that stream in this
+ * account and region (any incarnation: a stream ARN ends in its creation time), an ARN exactly it.
+ * No streams configured, no statement: clip requests then fail with AccessDeniedException.
+ */
+function clipStreamStatements(streams: readonly string[], context: AwsContext): PolicyStatement[] {
+  if (streams.length === 0) return [];
+  return [
+    {
+      Sid: 'ClipConfiguredStreams',
+      Effect: 'Allow',
+      Action: ['kinesisvideo:GetDataEndpoint', 'kinesisvideo:ListFragments', 'kinesisvideo:GetClip'],
+      Resource: streams.map((stream) => {
+        const { name, arn } = streamOf(stream)!;
+        return arn ?? context.arn('kinesisvideo', `stream/${name}/*`);
+      }),
+    },
+  ];
 }

@@ -13,6 +13,8 @@ export interface HardenedBucketProps {
   readonly namePrefix: string;
   /** Objects expire this many days after creation; unset keeps them. */
   readonly expireAfterDays?: number;
+  /** Objects under this prefix only expire after this many days (e.g. the pipeline's own scratch). */
+  readonly expirePrefix?: { readonly prefix: string; readonly days: number };
   /** Sends every event of the bucket to EventBridge, where rules pick what they need. */
   readonly sendEventsToEventBridge?: boolean;
 }
@@ -75,6 +77,16 @@ export class HardenedBucket extends Construct {
                 status: 'Enabled',
                 filter: [{ prefix: '' }],
                 expiration: [{ days: props.expireAfterDays }],
+              },
+            ]),
+        ...(props.expirePrefix === undefined
+          ? []
+          : [
+              {
+                id: 'expire-prefix',
+                status: 'Enabled',
+                filter: [{ prefix: props.expirePrefix.prefix }],
+                expiration: [{ days: props.expirePrefix.days }],
               },
             ]),
       ],

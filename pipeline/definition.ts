@@ -100,6 +100,19 @@ export function jobStateChangedPattern(pipelineName: string) {
   };
 }
 
+/**
+ * The EventBridge pattern for "clip this range of a Kinesis video stream" (pipeline/clip-request.ts
+ * has the contract). `detail.pipeline` must name this stack, so two stacks in one account never
+ * both take a request.
+ */
+export function clipRequestedPattern(pipelineName: string, event: { source: string; detailType: string }) {
+  return {
+    source: [event.source],
+    'detail-type': [event.detailType],
+    detail: { pipeline: [pipelineName] },
+  };
+}
+
 /** The knobs of the frame queue and its worker (stack configuration `processing`). */
 export interface QueueSettingsInput {
   readonly messagesPerInvocation: number;

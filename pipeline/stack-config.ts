@@ -7,6 +7,7 @@ import {
   InvalidCaptureSettingError,
   parseFrameRate,
 } from './capture-settings';
+import { streamOf } from './clip-request';
 
 /**
  * The stack's one configuration object. Defaults below; a deployment overrides any of them in
@@ -24,6 +25,11 @@ export interface StackConfig {
   readonly framesRetentionDays: number;
   /** Object key suffixes (case-insensitive) that start a job when they land in the ingress bucket. */
   readonly videoSuffixes: readonly string[];
+  /**
+   * The Kinesis video streams (names in the stack's account and region, or ARNs) the pipeline may
+   * clip. The ingress function's KVS permissions are scoped to exactly these; empty grants none.
+   */
+  readonly kvsStreams: readonly string[];
   /** CloudWatch Logs retention for every function's log group. */
   readonly logRetentionDays: number;
   /** Tags applied to every resource. */
@@ -60,6 +66,7 @@ export const DEFAULT_STACK_CONFIG: StackConfig = {
   capture: { fps: { numerator: 1, denominator: 1 }, quality: 80, maxCaptures: 1_000_000 },
   framesRetentionDays: 7,
   videoSuffixes: ['.mp4', '.mov', '.m4v', '.mkv', '.mts', '.ts', '.mxf', '.avi', '.webm'],
+  kvsStreams: [],
   logRetentionDays: 30,
   tags: {},
   processing: {
@@ -123,6 +130,11 @@ const stackConfigSchema = z
     videoSuffixes: z
       .array(z.string().regex(/^\.[A-Za-z0-9]{1,10}$/, 'must look like ".mp4"'))
       .min(1),
+    kvsStreams: z.array(
+      z.string().refine((stream) => streamOf(stream) !== undefined, {
+        message: 'must be a stream name (letters, digits, "_", "." and "-") or a Kinesis video stream ARN',
+      }),
+    ),
     logRetentionDays: z
       .number()
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {

@@ -5,9 +5,11 @@
  * Both call `pipelineTopology` with their own resource names, so neither can drift from the other.
  */
 import { formatFrameRate } from './capture-settings';
+import { CLIP_REQUEST_EVENT } from './clip-request';
 import {
   ENV,
   FUNCTIONS,
+  clipRequestedPattern,
   frameQueueSettings,
   jobStateChangedPattern,
   videoUploadedPattern,
@@ -62,6 +64,9 @@ export const DEAD_LETTER_CONCURRENCY = 2;
 /** Listing a million frames (1,000 pages) and sending 10,000 messages fits well inside this. */
 export const COMPLETION_TIMEOUT_SECONDS = 900;
 
+/** Lambda's maximum: a 24-hour clip may be several GB to pull through GetClip. */
+export const INGRESS_TIMEOUT_SECONDS = 900;
+
 /** The frame queue's name suffix; its dead-letter queue adds `-dead-letters`. */
 export const FRAME_QUEUE_SUFFIX = 'frames';
 
@@ -109,9 +114,11 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
       key: 'ingress',
       name: name(FUNCTIONS.ingress.nameSuffix),
       entry: FUNCTIONS.ingress.entry,
-      description: 'Submits a MediaConvert frame-capture job for each uploaded video',
-      memoryMb: 256,
-      timeoutSeconds: 60,
+      description: 'Submits a MediaConvert frame-capture job for each uploaded video or KVS clip request',
+      // Clipping streams up to 150 GetClip pieces of up to 100 MB into S3: Lambda's network share
+      // grows with memory, and a long clip needs Lambda's longest timeout.
+      memoryMb: 512,
+      timeoutSeconds: INGRESS_TIMEOUT_SECONDS,
       environment: {
         [ENV.jobTable]: resources.jobTable,
         [ENV.framesBucket]: resources.framesBucket,
@@ -163,6 +170,13 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
       name: name('video-uploaded'),
       description: 'A video landed in the ingress bucket',
       pattern: videoUploadedPattern(resources.ingressBucket, config.videoSuffixes),
+      target: 'ingress',
+      failureQueue: 'ingress-failures',
+    },
+    {
+      name: name('clip-requested'),
+      description: 'Someone asked this pipeline to clip a range of a Kinesis video stream',
+      pattern: clipRequestedPattern(config.namePrefix, CLIP_REQUEST_EVENT),
       target: 'ingress',
       failureQueue: 'ingress-failures',
     },

@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod/mini';
 import { CLIP_REQUEST_EVENT, clipRequestEventSchema, clipRequestSchema } from '../../pipeline/clip-request';
+import { describeIssues } from '../shared/schema-issues';
 import type { ClipDelivery } from './submit-clip';
-
-// zod/mini ships without messages; people read these ones, so they get the English set.
-z.config(z.locales.en());
 
 /** A clip request whose shape is wrong: there is no stream, range or video id to record a job under. */
 export class MalformedClipRequestError extends Error {
@@ -29,7 +26,7 @@ export function clipDeliveryOf(event: unknown, awsRequestId: string | undefined,
   }
   const source = (event as { source?: unknown } | null)?.source;
   if (source === CLIP_REQUEST_EVENT.source) {
-    throw new MalformedClipRequestError(`Not a "${CLIP_REQUEST_EVENT.detailType}" event: ${z.prettifyError(bridged.error)}`);
+    throw new MalformedClipRequestError(`Not a "${CLIP_REQUEST_EVENT.detailType}" event: ${describeIssues(bridged.error)}`);
   }
   if (!looksLikeDirectRequest(event)) return undefined;
   return { request: parseRequest(event), requestId: requestIdOf(event) ?? awsRequestId ?? randomUUID(), receivedAt: now };
@@ -44,7 +41,7 @@ function parseRequest(candidate: unknown) {
   const parsed = clipRequestSchema.safeParse(candidate);
   if (!parsed.success) {
     throw new MalformedClipRequestError(
-      `The clip request is malformed; it needs at least {"stream", "start", "end"}: ${z.prettifyError(parsed.error)}`,
+      `The clip request is malformed; it needs at least {"stream", "start", "end"}: ${describeIssues(parsed.error)}`,
     );
   }
   return parsed.data;

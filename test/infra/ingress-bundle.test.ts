@@ -56,6 +56,7 @@ describe('the deployed bundle, run as Lambda runs it', () => {
       AWS_ENDPOINT_URL_MEDIACONVERT: endpoints.mediaConvert,
       JOB_TABLE_NAME: 'jobs',
       FRAMES_BUCKET_NAME: 'frames-bucket',
+      INGRESS_BUCKET_NAME: 'ingress-bucket',
       MEDIACONVERT_ROLE_ARN: 'arn:aws:iam::111122223333:role/mc',
       PIPELINE_NAME: 'frames',
       DEFAULT_CAPTURE_FPS: '1',

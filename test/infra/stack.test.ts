@@ -78,7 +78,12 @@ describe('buckets', () => {
         expect.objectContaining({ status: 'Enabled', abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }] }),
       );
       const expiring = lifecycle.rule.filter((rule: any) => rule.expiration);
-      expect(expiring).toEqual(id.startsWith('frames') ? [expect.objectContaining({ expiration: [{ days: 7 }] })] : []);
+      const expected: Record<string, unknown[]> = {
+        frames: [expect.objectContaining({ filter: [{ prefix: '' }], expiration: [{ days: 7 }] })],
+        // Only the KVS clip pieces the pipeline writes itself; uploads are the user's.
+        ingress: [expect.objectContaining({ filter: [{ prefix: 'kvs-clips/' }], expiration: [{ days: 7 }] })],
+      };
+      expect(expiring).toEqual(expected[id.split('_')[0]] ?? []);
     }
   });
 });
@@ -111,8 +116,10 @@ describe('upload events', () => {
     const functionArn = referenceTo(stack, 'aws_lambda_function', (f) => f.function_name === 'frames-ingress', 'arn');
     const queueArn = referenceTo(stack, 'aws_sqs_queue', (q) => q.name === 'frames-ingress-failures', 'arn');
     const ruleArn = referenceTo(stack, 'aws_cloudwatch_event_rule', (r) => r.name === 'frames-video-uploaded', 'arn');
-    const target = theResource(stack, 'aws_cloudwatch_event_target', (t) => t.arn === functionArn);
-    expect(target).toMatchObject({ dead_letter_config: { arn: queueArn } });
+    const targets = resourcesOf(stack, 'aws_cloudwatch_event_target').filter((t) => t.arn === functionArn);
+    // Uploads and clip requests.
+    expect(targets).toHaveLength(2);
+    for (const target of targets) expect(target).toMatchObject({ dead_letter_config: { arn: queueArn } });
     expect(theResource(stack, 'aws_lambda_function_event_invoke_config', (c) => c.function_name.includes('ingress-function'))).toMatchObject({
       maximum_retry_attempts: 2,
       destination_config: { on_failure: { destination: queueArn } },
@@ -123,7 +130,7 @@ describe('upload events', () => {
     });
   });
 
-  it('the failure queue is encrypted and only the rule may send to it', () => {
+  it('the failure queue is encrypted and only the ingress rules may send to it', () => {
     const queue = theResource(stack, 'aws_sqs_queue', (q) => q.name === 'frames-ingress-failures');
     expect(queue.sqs_managed_sse_enabled).toBe(true);
     const queueUrl = referenceTo(stack, 'aws_sqs_queue', (q) => q.name === 'frames-ingress-failures', 'url');
@@ -131,8 +138,19 @@ describe('upload events', () => {
     expect(JSON.parse(policy.policy).Statement[0]).toMatchObject({
       Principal: { Service: 'events.amazonaws.com' },
       Action: 'sqs:SendMessage',
-      Condition: { ArnEquals: { 'aws:SourceArn': referenceTo(stack, 'aws_cloudwatch_event_rule', (r) => r.name === 'frames-video-uploaded', 'arn') } },
+      Condition: {
+        ArnEquals: {
+          'aws:SourceArn': ['frames-video-uploaded', 'frames-clip-requested'].map((name) =>
+            referenceTo(stack, 'aws_cloudwatch_event_rule', (r) => r.name === name, 'arn'),
+          ),
+        },
+      },
     });
+  });
+
+  it('gives each rule its own permission to invoke its function', () => {
+    const ids = resourcesOf(stack, 'aws_lambda_permission').filter((p) => p.principal === 'events.amazonaws.com').map((p) => p.statement_id);
+    expect(ids.sort()).toEqual(['AllowEventRule-frames-clip-requested', 'AllowEventRule-frames-job-state', 'AllowEventRule-frames-video-uploaded']);
   });
 });
 
@@ -286,6 +304,7 @@ describe('outputs and configuration', () => {
       'ingress_failures_queue',
       'ingress_function',
       'job_table',
+      'pipeline_name',
       'region',
     ]);
     expect(stack.output.region.value).toMatch(/data\.aws_region\..+\.region/);
@@ -316,3 +335,50 @@ describe('outputs and configuration', () => {
     ]);
   });
 });
+
+describe('KVS clips', () => {
+  const ingressPolicy = (synthesized: SynthesizedStack) => {
+    const role = referenceTo(synthesized, 'aws_iam_role', (r) => r.name.endsWith('-ingress'), 'id');
+    return JSON.parse(theResource(synthesized, 'aws_iam_role_policy', (p) => p.role === role).policy).Statement as any[];
+  };
+
+  it('a rule sends this pipeline\'s clip requests, and no other stack\'s, to the ingress function', () => {
+    const rule = theResource(stack, 'aws_cloudwatch_event_rule', (r) => r.name === 'frames-clip-requested');
+    expect(JSON.parse(rule.event_pattern)).toEqual({
+      source: ['video-frame-pipeline'],
+      'detail-type': ['Clip Requested'],
+      detail: { pipeline: ['frames'] },
+    });
+    const target = theResource(stack, 'aws_cloudwatch_event_target', (t) => t.rule === referenceTo(stack, 'aws_cloudwatch_event_rule', (r) => r.name === 'frames-clip-requested', 'name'));
+    expect(target.arn).toBe(referenceTo(stack, 'aws_lambda_function', (f) => f.function_name === 'frames-ingress', 'arn'));
+  });
+
+  it('lets the ingress function write clip pieces under kvs-clips/ only', () => {
+    const ingressArn = referenceTo(stack, 'aws_s3_bucket', (b) => b.bucket_prefix === 'frames-ingress-', 'arn');
+    expect(ingressPolicy(stack).find((s) => s.Sid === 'WriteClipPieces')).toEqual({
+      Sid: 'WriteClipPieces',
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      Resource: `${ingressArn}/kvs-clips/*`,
+    });
+  });
+
+  it('grants no KVS access when no streams are configured', () => {
+    expect(ingressPolicy(stack).filter((s) => asList(s.Action).some((a: string) => a.startsWith('kinesisvideo:')))).toEqual([]);
+  });
+
+  it('grants reading exactly the configured streams, by name in this account and region or by ARN', () => {
+    const arn = 'arn:aws:kinesisvideo:eu-west-1:111122223333:stream/rear-camera/1700000000000';
+    const configured = synthesizeStack({ kvsStreams: ['front-camera', arn] });
+    const statement = ingressPolicy(configured).find((s) => s.Sid === 'ClipConfiguredStreams');
+    expect(statement.Action).toEqual(['kinesisvideo:GetDataEndpoint', 'kinesisvideo:ListFragments', 'kinesisvideo:GetClip']);
+    expect(statement.Resource).toHaveLength(2);
+    expect(statement.Resource[0]).toMatch(/^arn:\$\{data\.aws_partition\..+\}:kinesisvideo:\$\{data\.aws_region\..+\}:\$\{data\.aws_caller_identity\..+\}:stream\/front-camera\/\*$/);
+    expect(statement.Resource[1]).toBe(arn);
+  });
+
+  it('refuses a stream that is neither a name nor an ARN at synth time', () => {
+    expect(() => synthesizeStack({ kvsStreams: ['front camera'] })).toThrow(/kvsStreams\.0: must be a stream name/);
+  });
+});
+
