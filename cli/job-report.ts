@@ -14,6 +14,16 @@ export interface JobReport {
   readonly frameHeight?: number;
   readonly durationMs?: number;
   readonly mediaConvertJobId?: string;
+  /** KVS clips: what was pulled, and the producer time of the first frame. */
+  readonly clip?: {
+    readonly stream: string;
+    readonly start?: string;
+    readonly end?: string;
+    readonly timestampType?: string;
+    readonly fragments?: number;
+    readonly pieces?: number;
+    readonly firstProducerTimestamp?: string;
+  };
   /** Path of the local copy of results.jsonl (COMPLETE runs fetched by `frames run`). */
   readonly results?: string;
   readonly summary?: string;
@@ -39,6 +49,17 @@ export function jobReport(record: JobRecord, local: { results?: string; summary?
     frameHeight: record.FrameHeight,
     durationMs: record.DurationMs,
     mediaConvertJobId: record.MediaConvertJobId,
+    clip: record.SourceStream
+      ? {
+          stream: record.SourceStream,
+          start: record.ClipStart,
+          end: record.ClipEnd,
+          timestampType: record.ClipTimestampType,
+          fragments: record.ClipFragments,
+          pieces: record.ClipPieces,
+          firstProducerTimestamp: record.ClipFirstProducerTimestamp,
+        }
+      : undefined,
     results: local.results,
     summary: local.summary,
     resultsUri: record.ResultsKey ? `s3://${record.ResultsBucket}/${record.ResultsKey}` : undefined,
@@ -55,6 +76,12 @@ export function jobReport(record: JobRecord, local: { results?: string; summary?
 /** The same, for a person: a few aligned lines. */
 export function describeReport(report: JobReport): string {
   const lines = [`${report.videoId}: ${report.status}`];
+  const { clip } = report;
+  if (clip) {
+    const pulled = clip.pieces !== undefined ? `, ${clip.fragments} fragments in ${clip.pieces} GetClip pieces` : '';
+    lines.push(`  clip        ${clip.stream} ${clip.start} to ${clip.end} by ${clip.timestampType}${pulled}`);
+    if (clip.firstProducerTimestamp) lines.push(`  first frame ${clip.firstProducerTimestamp} (producer time)`);
+  }
   if (report.totalFrames !== undefined) {
     lines.push(`  frames      ${report.processedFrames} processed, ${report.failedFrames} failed, ${report.totalFrames} in all`);
   } else if (report.extractPercent !== undefined) {

@@ -15,7 +15,7 @@ export async function localUp(
     config: loadProjectStackConfig(),
     processor: options.processor,
     shared: true,
-    ports: base ? { s3: base, dynamodb: base + 1, sqs: base + 2, mediaconvert: base + 3 } : undefined,
+    ports: base ? { s3: base, dynamodb: base + 1, sqs: base + 2, mediaconvert: base + 3, kinesisvideo: base + 4, events: base + 5 } : undefined,
     onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
   });
   const { endpoints, resources, credentials, region } = cloud;
@@ -30,6 +30,8 @@ export async function localUp(
         `  DynamoDB     ${endpoints.dynamodb}`,
         `  SQS          ${endpoints.sqs}`,
         `  MediaConvert ${endpoints.mediaconvert}`,
+        `  KVS          ${endpoints.kinesisvideo}   (streams: frames local add-stream)`,
+        `  EventBridge  ${endpoints.events}   (PutEvents, default bus)`,
         '',
         `  ingress bucket  ${resources.ingressBucket}`,
         `  frames bucket   ${resources.framesBucket}`,

@@ -1,4 +1,6 @@
 import { Command, Option } from 'commander';
+import { addLocalStream } from './add-stream';
+import { requestClip } from './clip';
 import { CliError, EXIT } from './exit-codes';
 import { localUp } from './local-up';
 import { dataDirectoryOf } from './pipeline-connection';
@@ -80,6 +82,25 @@ export function program(): Command {
     process.exitCode = await runVideos([path], { ...options, fps: options.fps ?? (video ? undefined : '5') }, io);
   });
 
+  captureOptions(
+    frames
+      .command('clip')
+      .description('Clip a time range of a Kinesis video stream and run it through the pipeline (locally: streams added with `frames local add-stream`)')
+      .requiredOption('--stream <name>', 'the stream: its name, or its ARN')
+      .requiredOption('--start <time>', 'start of the range, ISO 8601 with a zone (2026-11-21T08:00:30Z); fragments that start at or after it')
+      .requiredOption('--end <time>', 'end of the range, inclusive: fragments that start up to it (at most 24 hours after --start)')
+      .option('--timestamp-type <type>', 'select fragments by PRODUCER_TIMESTAMP (the camera clock) or SERVER_TIMESTAMP (arrival)', 'PRODUCER_TIMESTAMP')
+      .option('--video-id <id>', 'the job\'s video id; default kvs/<stream>/<start>--<end>')
+      .option('--stack-outputs <file>', 'send the request to the deployed stack this `cdktf deploy --outputs-file` file describes, instead of the local cloud')
+      .option('--json', 'print the final job record (or, deployed, the video id) as JSON')
+      .addOption(dataDirOption()),
+  ).action(async (flags: RunFlags & { stream: string; start: string; end: string; timestampType?: string; videoId?: string; stackOutputs?: string }) => {
+    process.exitCode = await requestClip(
+      { ...flags, ...runOptions(flags), stackOutputs: flags.stackOutputs ?? process.env.FRAMES_STACK_OUTPUTS },
+      io,
+    );
+  });
+
   frames
     .command('status')
     .description("Show a video's job record from the local job table")
@@ -90,11 +111,11 @@ export function program(): Command {
       process.exitCode = await showStatus(videoId, { json: flags.json, dataDirectory: dataDirectoryOf(flags.dataDir) }, io);
     });
 
-  const local = frames.command('local').description('The local cloud: S3, DynamoDB, SQS and MediaConvert on this machine');
+  const local = frames.command('local').description('The local cloud: S3, DynamoDB, SQS, MediaConvert, Kinesis Video Streams and EventBridge on this machine');
   local
     .command('up')
     .description('Start the local cloud and keep it running; uploads to its ingress bucket run through the pipeline')
-    .option('--port <n>', 'first of four consecutive ports (S3, DynamoDB, SQS, MediaConvert); default: free ports', parsePort)
+    .option('--port <n>', 'first of six consecutive ports (S3, DynamoDB, SQS, MediaConvert, KVS, EventBridge); default: free ports', parsePort)
     .option('--processor <path>', 'processor module (exports processFrame)')
     .option('--json', 'print the endpoints and resource names as JSON')
     .addOption(dataDirOption())
@@ -109,12 +130,26 @@ export function program(): Command {
       await stop();
     });
 
+  local
+    .command('add-stream')
+    .description('Register a video file as a local Kinesis video stream (fragments at its keyframes) for `frames clip`')
+    .argument('<name>', 'the stream name')
+    .argument('<video>', 'the video file; H.264 or H.265 for GetClip to serve it, as in KVS')
+    .option('--start <time>', "producer time of the video's first frame, ISO 8601 with a zone; default: the video ends now")
+    .option('--retention-hours <n>', 'data retention; 0 keeps nothing (GetClip then answers NoDataRetentionException)', '24')
+    .option('--replace', 'replace a local stream of the same name')
+    .option('--json', 'print the stream as JSON')
+    .addOption(dataDirOption())
+    .action(async (name: string, video: string, flags: { start?: string; retentionHours?: string; replace?: boolean; json?: boolean; dataDir?: string }) => {
+      process.exitCode = await addLocalStream(name, video, { ...flags, dataDirectory: dataDirectoryOf(flags.dataDir) }, io);
+    });
+
   return frames;
 }
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1024 || port > 65532) throw new CliError('--port must be a whole number from 1024 to 65532', EXIT.usage);
+  if (!Number.isInteger(port) || port < 1024 || port > 65530) throw new CliError('--port must be a whole number from 1024 to 65530', EXIT.usage);
   return port;
 }
 

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { StackConfig } from '../pipeline/stack-config';
 import { startDynamoServer } from '../local/dynamo-server';
 import { type LocalCloudDescription, localClientConfig, runningCloud, startLocalCloud } from '../local/local-cloud';
@@ -13,6 +14,10 @@ import { CliError, EXIT } from './exit-codes';
 export interface PipelineConnection {
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBDocumentClient;
+  /** The default event bus, where clip requests are put. */
+  readonly events: EventBridgeClient;
+  /** The stack's name prefix: clip requests name it in `detail.pipeline`. */
+  readonly pipelineName: string;
   readonly ingressBucket: string;
   readonly egressBucket: string;
   readonly jobTable: string;
@@ -31,9 +36,12 @@ export function dataDirectoryOf(option: string | undefined): string {
 function attach(description: LocalCloudDescription, config: StackConfig): PipelineConnection {
   const s3 = new S3Client(localClientConfig(description.endpoints.s3));
   const dynamo = new DynamoDBClient(localClientConfig(description.endpoints.dynamodb));
+  const events = new EventBridgeClient(localClientConfig(description.endpoints.events));
   return {
     s3,
     dynamodb: DynamoDBDocumentClient.from(dynamo),
+    events,
+    pipelineName: config.namePrefix,
     ingressBucket: description.resources.ingressBucket,
     egressBucket: description.resources.egressBucket,
     jobTable: description.resources.jobTable,
@@ -42,6 +50,7 @@ function attach(description: LocalCloudDescription, config: StackConfig): Pipeli
     close: async () => {
       s3.destroy();
       dynamo.destroy();
+      events.destroy();
     },
   };
 }
@@ -80,15 +89,21 @@ export async function connectLocalPipeline(options: {
     processor: options.processor,
     onWarning: options.onWarning,
   });
+  const events = new EventBridgeClient(localClientConfig(cloud.endpoints.events));
   return {
     s3: cloud.clients.s3,
     dynamodb: cloud.clients.dynamodb,
+    events,
+    pipelineName: config.namePrefix,
     ingressBucket: cloud.resources.ingressBucket,
     egressBucket: cloud.resources.egressBucket,
     jobTable: cloud.resources.jobTable,
     videoSuffixes: config.videoSuffixes,
     ownsCloud: true,
-    close: () => cloud.stop(),
+    close: async () => {
+      events.destroy();
+      await cloud.stop();
+    },
   };
 }
 

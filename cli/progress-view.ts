@@ -29,12 +29,15 @@ class LineView implements ProgressView {
   stop(): void {}
 }
 
-/** Terminal bars: per video, one for the extraction (MediaConvert %) and one for the frames. */
+/**
+ * Terminal bars: per video, one for its way in (the upload's bytes, or a KVS clip being pulled),
+ * one for the extraction (MediaConvert %) and one for the frames.
+ */
 class BarView implements ProgressView {
   private readonly bars: MultiBar;
   private readonly perVideo = new Map<string, { upload: SingleBar; extract: SingleBar; frames: SingleBar }>();
 
-  constructor(out: NodeJS.WritableStream, videoIds: readonly string[]) {
+  constructor(out: NodeJS.WritableStream, videoIds: readonly string[], firstStage: string) {
     this.bars = new MultiBar(
       {
         stream: out as NodeJS.WriteStream,
@@ -51,7 +54,7 @@ class BarView implements ProgressView {
     for (const id of videoIds) {
       const label = (stage: string) => `${shorten(id).padEnd(width)} ${stage.padEnd(7)}`;
       this.perVideo.set(id, {
-        upload: this.bars.create(1, 0, { label: label('upload'), detail: '' }),
+        upload: this.bars.create(1, 0, { label: label(firstStage), detail: '' }),
         extract: this.bars.create(100, 0, { label: label('extract'), detail: 'waiting' }),
         frames: this.bars.create(1, 0, { label: label('frames'), detail: 'waiting' }),
       });
@@ -67,6 +70,12 @@ class BarView implements ProgressView {
   update(record: JobRecord): void {
     const bars = this.perVideo.get(record.VideoId);
     if (!bars) return;
+    if (record.SourceStream) {
+      const clipped = record.Status !== JOB_STATUS.clipping && record.ClipPieces !== undefined;
+      bars.upload.update(clipped ? 1 : 0, {
+        detail: clipped ? `${record.ClipFragments} fragments in ${record.ClipPieces} pieces` : record.Status.toLowerCase(),
+      });
+    }
     const extracted = record.TotalFrames !== undefined || record.Status === JOB_STATUS.complete;
     bars.extract.update(extracted ? 100 : (record.ExtractPercent ?? 0), {
       detail: extracted ? `${record.TotalFrames ?? 0} frames` : record.Status.toLowerCase(),
@@ -86,12 +95,15 @@ class BarView implements ProgressView {
   }
 }
 
-export function progressView(out: NodeJS.WriteStream, videoIds: readonly string[]): ProgressView {
-  return out.isTTY ? new BarView(out, videoIds) : new LineView(out);
+/** `firstStage` names the first bar: `upload`, or `clip` for KVS clips. */
+export function progressView(out: NodeJS.WriteStream, videoIds: readonly string[], firstStage = 'upload'): ProgressView {
+  return out.isTTY ? new BarView(out, videoIds, firstStage) : new LineView(out);
 }
 
 function describeStage(record: JobRecord): string {
   switch (record.Status) {
+    case JOB_STATUS.clipping:
+      return `clipping ${record.SourceStream} from ${record.ClipStart} to ${record.ClipEnd}`;
     case JOB_STATUS.submitted:
       return 'submitted to MediaConvert';
     case JOB_STATUS.extracting:

@@ -1,8 +1,5 @@
-import { createReadStream, createWriteStream, mkdirSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createReadStream, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
 import {
   InvalidCaptureSettingError,
@@ -12,10 +9,10 @@ import {
   parseQuality,
 } from '../pipeline/capture-settings';
 import { OVERRIDE_METADATA } from '../pipeline/definition';
-import { JOB_STATUS, type JobRecord } from '../pipeline/job-record';
 import { CliError, EXIT } from './exit-codes';
-import { type JobReport, describeReport, jobReport } from './job-report';
-import { JobNeverStartedError, readJob, watchJob } from './job-watch';
+import { explainNeverStarted, followToReport, printReports } from './follow-job';
+import type { JobReport } from './job-report';
+import { readJob } from './job-watch';
 import { type PipelineConnection, connectLocalPipeline } from './pipeline-connection';
 import { loadProjectStackConfig } from '../pipeline/stack-config';
 import { progressView } from './progress-view';
@@ -112,21 +109,6 @@ async function uploadVideo(
   onProgress(video.size);
 }
 
-async function downloadResults(s3: S3Client, record: JobRecord, directory: string): Promise<{ results: string; summary?: string }> {
-  const target = join(directory, 'results', record.RunPrefix ?? record.RunId);
-  mkdirSync(target, { recursive: true });
-  const fetch = async (key: string, name: string) => {
-    const object = await s3.send(new GetObjectCommand({ Bucket: record.ResultsBucket, Key: key }));
-    const path = join(target, name);
-    await pipeline(object.Body as Readable, createWriteStream(path));
-    return path;
-  };
-  return {
-    results: await fetch(record.ResultsKey!, 'results.jsonl'),
-    summary: record.SummaryKey ? await fetch(record.SummaryKey, 'summary.json') : undefined,
-  };
-}
-
 /**
  * `frames run`: uploads each video into the local pipeline's ingress bucket, follows its job to the
  * end, fetches the results of COMPLETE runs, and reports. Resolves with the exit code.
@@ -147,34 +129,14 @@ export async function runVideos(paths: readonly string[], options: RunOptions, i
       videos.map(async (video) => {
         const previous = await readJob(connection.dynamodb, connection.jobTable, video.key);
         await uploadVideo(connection, video, metadata, (bytes) => view.uploaded(video.key, bytes, video.size));
-        const record = await watchJob({
-          dynamodb: connection.dynamodb,
-          table: connection.jobTable,
-          videoId: video.key,
-          previousRunId: previous?.RunId,
-          onUpdate: (update) => view.update(update),
-        });
-        const local = record.Status === JOB_STATUS.complete && record.ResultsKey
-          ? await downloadResults(connection.s3, record, options.dataDirectory)
-          : {};
-        return jobReport(record, local);
+        return followToReport({ connection, videoId: video.key, previousRunId: previous?.RunId, view, dataDirectory: options.dataDirectory });
       }),
     );
   } catch (error) {
-    if (error instanceof JobNeverStartedError) {
-      throw new CliError(
-        `${error.message}. The function logs are in ${join(options.dataDirectory, 'logs')}${warnings.length ? `; ${warnings.join('; ')}` : ''}.`,
-        EXIT.environment,
-      );
-    }
-    throw error;
+    explainNeverStarted(error, options.dataDirectory, warnings);
   } finally {
     view.stop();
     await connection.close();
   }
-  for (const report of reports) {
-    if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
-    else io.stdout.write(`${describeReport(report)}\n`);
-  }
-  return reports.every((report) => report.status === JOB_STATUS.complete) ? EXIT.ok : EXIT.jobFailed;
+  return printReports(reports, options.json, io.stdout);
 }

@@ -25,6 +25,8 @@ import { QueuePoller } from './queue-poller';
 import { objectCreatedEvent } from './s3-events';
 import { startLocalServices } from './services-host';
 import { startSqsServer } from './sqs-server';
+import { startEventsServer } from './events-server';
+import { startKvsServer } from './kvs/kvs-server';
 
 export interface LocalCloudOptions {
   /** Where objects, the job table, scratch space and logs live (default `.frames`). */
@@ -49,6 +51,10 @@ export interface LocalEndpoints {
   readonly dynamodb: string;
   readonly sqs: string;
   readonly mediaconvert: string;
+  /** Kinesis Video Streams over the streams registered with `frames local add-stream`. */
+  readonly kinesisvideo: string;
+  /** EventBridge PutEvents on the default bus, into the local event router. */
+  readonly events: string;
 }
 
 /** What a client needs to use a running local cloud; written to `<data>/cloud.json` while it runs. */
@@ -115,8 +121,8 @@ export function localClientConfig(endpoint: string) {
 }
 
 /**
- * Starts the whole pipeline on this machine: S3-, DynamoDB-, SQS- and MediaConvert-compatible
- * servers on 127.0.0.1, the resources the stack declares (named from the same topology), the
+ * Starts the whole pipeline on this machine: S3-, DynamoDB-, SQS-, MediaConvert-, KVS- and
+ * EventBridge-compatible servers on 127.0.0.1, the resources the stack declares (named from the same topology), the
  * functions' deployable bundles in local execution environments, an event router applying the
  * stack's event patterns, and queue pollers with the stack's event source mapping settings.
  */
@@ -180,6 +186,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     stops.push(() => services.stop());
 
+    const kvs = await startKvsServer({ dataDirectory, port: options.ports?.kinesisvideo });
+    stops.push(() => kvs.stop());
+    const events = await startEventsServer({ identity, publish: (event) => router?.publish(event), port: options.ports?.events });
+    stops.push(() => events.stop());
+
     const s3 = new S3Client(localClientConfig(services.s3Endpoint));
     const dynamoClient = new DynamoDBClient(localClientConfig(dynamo.endpoint));
     const sqs = new SQSClient(localClientConfig(sqsServer.endpoint));
@@ -218,6 +229,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       dynamodb: dynamo.endpoint,
       sqs: sqsServer.endpoint,
       mediaconvert: services.mediaConvertEndpoint,
+      kinesisvideo: kvs.endpoint,
+      events: events.endpoint,
     };
 
     // The deployable bundles, built for this machine (sharp resolves from the repository).
@@ -319,6 +332,8 @@ function functionEndpoints(endpoints: LocalEndpoints): Record<string, string> {
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_MEDIACONVERT: endpoints.mediaconvert,
+    // The control plane; it answers GetDataEndpoint with itself, as KVS answers with its data plane.
+    AWS_ENDPOINT_URL_KINESIS_VIDEO: endpoints.kinesisvideo,
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
   };

@@ -69,10 +69,17 @@ export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress' | 'frames
   const stitchAudio = stitched && spec.inputsHaveAudio === true && spec.video !== undefined;
   const zeroBased = spec.inputPaths.map((_, i) => `[${i}:v:0]setpts=PTS-STARTPTS[v${i}]`);
   const audioParts = stitchAudio ? spec.inputPaths.map((_, i) => `[${i}:a:0]asetpts=PTS-STARTPTS[a${i}]`) : [];
+  // Video and audio are joined separately: joined together, each input would start after the
+  // longer of its two tracks, and AAC's 23 ms frames usually overhang the video, which would
+  // shift every later frame (measured: the second piece of a clip was a frame late).
+  const n = spec.inputPaths.length;
   const joined = stitched
-    ? `${spec.inputPaths.map((_, i) => `[v${i}]${stitchAudio ? `[a${i}]` : ''}`).join('')}concat=n=${spec.inputPaths.length}:v=1:a=${stitchAudio ? 1 : 0}[joined]${stitchAudio ? '[audio]' : ''}`
-    : undefined;
-  const prelude = [...zeroBased, ...audioParts, ...(joined ? [joined] : [])].join(';');
+    ? [
+        `${spec.inputPaths.map((_, i) => `[v${i}]`).join('')}concat=n=${n}:v=1:a=0[joined]`,
+        ...(stitchAudio ? [`${spec.inputPaths.map((_, i) => `[a${i}]`).join('')}concat=n=${n}:v=0:a=1[audio]`] : []),
+      ]
+    : [];
+  const prelude = [...zeroBased, ...audioParts, ...joined].join(';');
   const source = stitched ? '[joined]' : '[v0]';
   const branches: string[] = [];
   const outputs: string[] = [];

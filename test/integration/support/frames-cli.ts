@@ -59,8 +59,9 @@ export function rampVideo(path: string, spec: { seconds: number; rate: string; s
 export interface ResultLine {
   readonly index: number;
   readonly timestampMs: number;
+  readonly producerTimestampMs?: number;
   readonly key: string;
-  readonly output?: { meanLuminance: number; width: number; height: number };
+  readonly output?: { meanLuminance: number; width: number; height: number; phash: string };
   readonly error?: { name: string; message: string };
 }
 

@@ -108,7 +108,7 @@ describe('stitched inputs (a KVS clip in pieces)', () => {
     const spec = { inputPaths: ['/tmp/a', '/tmp/b'], frames: { output: plan.frameCaptures[0] }, video: { output: plan.videos[0], path: '/tmp/proxy.mp4' } };
     const withAudio = ffmpegArguments({ ...spec, inputsHaveAudio: true });
     expect(withAudio[withAudio.indexOf('-filter_complex') + 1]).toMatch(
-      /^\[0:v:0\]setpts=PTS-STARTPTS\[v0\];\[1:v:0\]setpts=PTS-STARTPTS\[v1\];\[0:a:0\]asetpts=PTS-STARTPTS\[a0\];\[1:a:0\]asetpts=PTS-STARTPTS\[a1\];\[v0\]\[a0\]\[v1\]\[a1\]concat=n=2:v=1:a=1\[joined\]\[audio\];\[joined\]split=2/,
+      /^\[0:v:0\]setpts=PTS-STARTPTS\[v0\];\[1:v:0\]setpts=PTS-STARTPTS\[v1\];\[0:a:0\]asetpts=PTS-STARTPTS\[a0\];\[1:a:0\]asetpts=PTS-STARTPTS\[a1\];\[v0\]\[v1\]concat=n=2:v=1:a=0\[joined\];\[a0\]\[a1\]concat=n=2:v=0:a=1\[audio\];\[joined\]split=2/,
     );
     expect(withAudio.join(' ')).toContain('-map [video] -map [audio]');
     const silent = ffmpegArguments({ ...spec, inputsHaveAudio: false });

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { CLIP_REQUEST_EVENT, type ClipRequest, TIMESTAMP_TYPES, type TimestampType, checkClipRequest } from '../pipeline/clip-request';
+import { CliError, EXIT } from './exit-codes';
+import { explainNeverStarted, followToReport, printReports } from './follow-job';
+import { readJob } from './job-watch';
+import { connectLocalPipeline } from './pipeline-connection';
+import { progressView } from './progress-view';
+import { type CaptureOptions, type Io, overrideMetadata } from './run-videos';
+
+export interface ClipOptions extends CaptureOptions {
+  readonly stream: string;
+  readonly start: string;
+  readonly end: string;
+  readonly timestampType?: string;
+  readonly videoId?: string;
+  readonly json?: boolean;
+  readonly dataDirectory: string;
+  /** `cdktf deploy --outputs-file` output: send the request to that deployed stack instead. */
+  readonly stackOutputs?: string;
+}
+
+/**
+ * `frames clip`: asks the pipeline to clip a range of a Kinesis video stream, as a "Clip
+ * Requested" event on the default bus (the same event anyone may put with their own code).
+ * Locally, follows the run to the end and fetches its results, as `frames run` does; against a
+ * deployed stack, prints the video id to follow.
+ */
+export async function requestClip(options: ClipOptions, io: Io): Promise<number> {
+  const request = clipRequestOf(options);
+  return options.stackOutputs ? sendToDeployedStack(request, options.stackOutputs, options.json, io) : clipLocally(request, options, io);
+}
+
+/** The request, checked with the pipeline's own rules so a mistake fails here, before anything runs. */
+export function clipRequestOf(options: ClipOptions): ClipRequest & { videoId: string; requestId: string } {
+  if (options.timestampType !== undefined && !(TIMESTAMP_TYPES as readonly string[]).includes(options.timestampType)) {
+    throw new CliError(`--timestamp-type must be ${TIMESTAMP_TYPES.join(' or ')}.`, EXIT.usage);
+  }
+  const metadata = overrideMetadata(options);
+  const request: ClipRequest = {
+    stream: options.stream,
+    start: options.start,
+    end: options.end,
+    timestampType: options.timestampType as TimestampType | undefined,
+    ...(Object.keys(metadata).length > 0
+      ? { capture: { fps: metadata.fps, quality: metadata.quality, maxCaptures: metadata['max-captures'] } }
+      : {}),
+    ...(options.videoId ? { videoId: options.videoId } : {}),
+  };
+  const checked = checkClipRequest(request);
+  if (!checked.request) throw new CliError(checked.problems.join(' '), EXIT.usage);
+  return { ...request, videoId: checked.request.videoId, requestId: randomUUID() };
+}
+
+async function putClipRequest(events: EventBridgeClient, pipelineName: string, request: ClipRequest): Promise<void> {
+  const { FailedEntryCount, Entries } = await events.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          Source: CLIP_REQUEST_EVENT.source,
+          DetailType: CLIP_REQUEST_EVENT.detailType,
+          Detail: JSON.stringify({ pipeline: pipelineName, ...request }),
+        },
+      ],
+    }),
+  );
+  if (FailedEntryCount) {
+    const [entry] = Entries ?? [];
+    throw new CliError(`EventBridge refused the clip request: ${entry?.ErrorCode}: ${entry?.ErrorMessage}`, EXIT.environment);
+  }
+}
+
+async function clipLocally(request: ClipRequest & { videoId: string }, options: ClipOptions, io: Io): Promise<number> {
+  const warnings: string[] = [];
+  const connection = await connectLocalPipeline({ dataDirectory: options.dataDirectory, onWarning: (message) => warnings.push(message) });
+  const view = progressView(io.stderr, [request.videoId], 'clip');
+  let report;
+  try {
+    const previous = await readJob(connection.dynamodb, connection.jobTable, request.videoId);
+    await putClipRequest(connection.events, connection.pipelineName, request);
+    report = await followToReport({ connection, videoId: request.videoId, previousRunId: previous?.RunId, view, dataDirectory: options.dataDirectory });
+  } catch (error) {
+    explainNeverStarted(error, options.dataDirectory, warnings);
+  } finally {
+    view.stop();
+    await connection.close();
+  }
+  return printReports([report], options.json, io.stdout);
+}
+
+/**
+ * The deployed stack as `cdktf deploy --outputs-file` describes it: `{ "<stack>": { outputs } }`.
+ * Only the region and the pipeline's name are needed to put a clip request on its bus.
+ */
+export function deployedStackOf(path: string): { region: string; pipelineName: string } {
+  let outputs: unknown;
+  try {
+    outputs = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new CliError(`Cannot read the stack outputs ${path}: ${(error as Error).message}. Write it with: cdktf deploy --outputs-file ${path}`, EXIT.usage);
+  }
+  const stacks = Object.values((outputs ?? {}) as Record<string, Record<string, unknown>>).filter(
+    (stack) => typeof stack?.region === 'string' && typeof stack?.pipeline_name === 'string',
+  );
+  if (stacks.length !== 1) {
+    throw new CliError(`${path} should hold the outputs of one frame pipeline stack (with region and pipeline_name); it holds ${stacks.length}.`, EXIT.usage);
+  }
+  return { region: stacks[0].region as string, pipelineName: stacks[0].pipeline_name as string };
+}
+
+async function sendToDeployedStack(request: ClipRequest & { videoId: string }, outputsPath: string, json: boolean | undefined, io: Io): Promise<number> {
+  const stack = deployedStackOf(outputsPath);
+  // The standard credential chain (environment, profile, SSO, instance role).
+  const events = new EventBridgeClient({ region: stack.region });
+  try {
+    await putClipRequest(events, stack.pipelineName, request);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`Could not put the clip request on the default bus in ${stack.region}: ${(error as Error).message}`, EXIT.environment);
+  } finally {
+    events.destroy();
+  }
+  io.stdout.write(
+    json
+      ? `${JSON.stringify({ videoId: request.videoId, requestId: (request as { requestId?: string }).requestId, region: stack.region })}\n`
+      : `Clip requested from ${stack.pipelineName} in ${stack.region}: video id ${request.videoId}\n`,
+  );
+  return EXIT.ok;
+}

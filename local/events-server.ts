@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { JsonBodyError, readJsonBody, sendJson } from './json-http';
+
+export interface LocalEventsServer {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+interface PutEventsEntry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  EventBusName?: string;
+  Resources?: string[];
+  Time?: number;
+}
+
+/** PutEvents takes at most 10 entries a call. */
+const MAX_ENTRIES = 10;
+
+/**
+ * EventBridge's PutEvents (awsJson1.1, `X-Amz-Target: AWSEvents.PutEvents`) on 127.0.0.1, for the
+ * default bus: each entry becomes an event in EventBridge's envelope, handed to `publish` (the
+ * local event router, which applies the stack's rules). So `frames clip` and any SDK or
+ * `aws events put-events --endpoint-url` reach local mode exactly as they reach the cloud. An
+ * entry EventBridge would refuse is reported in the response as EventBridge reports it.
+ */
+export async function startEventsServer(options: {
+  readonly identity: { readonly region: string; readonly account: string };
+  readonly publish: (event: object) => void;
+  readonly port?: number;
+}): Promise<LocalEventsServer> {
+  const server = createServer((request, response) => {
+    void (async () => {
+      try {
+        if (request.method !== 'POST' || request.headers['x-amz-target'] !== 'AWSEvents.PutEvents') {
+          return sendJson(response, 400, { message: `The local EventBridge endpoint implements PutEvents only (got ${String(request.headers['x-amz-target'])})` }, 'UnknownOperationException');
+        }
+        const body = (await readJsonBody(request)) as { Entries?: PutEventsEntry[] };
+        const entries = body.Entries ?? [];
+        if (entries.length === 0 || entries.length > MAX_ENTRIES) {
+          return sendJson(response, 400, { message: `Entries must hold 1 to ${MAX_ENTRIES} entries` }, 'ValidationException');
+        }
+        const results = entries.map((entry) => putEntry(entry, options));
+        sendJson(response, 200, { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results });
+      } catch (error) {
+        const message = error instanceof JsonBodyError ? error.message : `Internal error: ${(error as Error).message}`;
+        sendJson(response, error instanceof JsonBodyError ? 400 : 500, { message }, error instanceof JsonBodyError ? 'ValidationException' : 'InternalException');
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function putEntry(
+  entry: PutEventsEntry,
+  options: { readonly identity: { readonly region: string; readonly account: string }; readonly publish: (event: object) => void },
+): { EventId: string } | { ErrorCode: string; ErrorMessage: string } {
+  if (entry.EventBusName && entry.EventBusName !== 'default' && !entry.EventBusName.endsWith(':event-bus/default')) {
+    return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${entry.EventBusName} does not exist locally; use the default bus.` };
+  }
+  if (!entry.Source || !entry.DetailType || entry.Detail === undefined) {
+    return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Source, DetailType and Detail are required.' };
+  }
+  let detail: unknown;
+  try {
+    detail = JSON.parse(entry.Detail);
+  } catch {
+    return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is not valid JSON.' };
+  }
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
+    return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail must be a JSON object.' };
+  }
+  const id = randomUUID();
+  options.publish({
+    version: '0',
+    id,
+    'detail-type': entry.DetailType,
+    source: entry.Source,
+    account: options.identity.account,
+    time: (entry.Time ? new Date(entry.Time * 1000) : new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: options.identity.region,
+    resources: entry.Resources ?? [],
+    detail,
+  });
+  return { EventId: id };
+}
