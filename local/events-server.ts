@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { JsonBodyError, readJsonBody, sendJson } from './json-http';
+import { type LoopbackServer, listenOnLoopback } from './loopback-server';
 
-export interface LocalEventsServer {
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
+export type LocalEventsServer = LoopbackServer;
 
 interface PutEventsEntry {
   Source?: string;
@@ -32,7 +28,7 @@ export async function startEventsServer(options: {
   readonly publish: (event: object) => void;
   readonly port?: number;
 }): Promise<LocalEventsServer> {
-  const server = createServer((request, response) => {
+  return listenOnLoopback((request, response) => {
     void (async () => {
       try {
         if (request.method !== 'POST' || request.headers['x-amz-target'] !== 'AWSEvents.PutEvents') {
@@ -50,19 +46,7 @@ export async function startEventsServer(options: {
         sendJson(response, error instanceof JsonBodyError ? 400 : 500, { message }, error instanceof JsonBodyError ? 'ValidationException' : 'InternalException');
       }
     })();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  }, options.port);
 }
 
 function putEntry(

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from './errors';
 import { type JobError, type JobRecord, JOB_STATUS } from '../../pipeline/job-record';
 
@@ -72,102 +72,73 @@ export class DynamoJobStore implements JobStore {
     jobId: string,
     at: string,
   ): Promise<SubmissionResult> {
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { VideoId: videoId },
-          UpdateExpression:
-            'SET MediaConvertJobId = :jobId, SubmittedAt = :at, UpdatedAt = :at REMOVE LastSubmitError',
-          ConditionExpression:
-            'RunId = :runId AND #status = :submitted AND attribute_not_exists(MediaConvertJobId)',
-          ExpressionAttributeNames: { '#status': 'Status' },
-          ExpressionAttributeValues: {
-            ':jobId': jobId,
-            ':at': at,
-            ':runId': runId,
-            ':submitted': JOB_STATUS.submitted,
-          },
-        }),
-      );
-      return { recorded: true };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return { recorded: false, current: await this.get(videoId) };
-    }
+    const recorded = await this.updateIf({
+      Key: { VideoId: videoId },
+      UpdateExpression: 'SET MediaConvertJobId = :jobId, SubmittedAt = :at, UpdatedAt = :at REMOVE LastSubmitError',
+      ConditionExpression: 'RunId = :runId AND #status = :submitted AND attribute_not_exists(MediaConvertJobId)',
+      ExpressionAttributeNames: { '#status': 'Status' },
+      ExpressionAttributeValues: { ':jobId': jobId, ':at': at, ':runId': runId, ':submitted': JOB_STATUS.submitted },
+    });
+    return recorded ? { recorded: true } : { recorded: false, current: await this.get(videoId) };
   }
 
-  async recordClipped(videoId: string, runId: string, clip: ClippedAttributes, at: string): Promise<boolean> {
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { VideoId: videoId },
-          UpdateExpression:
-            'SET #status = :submitted, ClipFragments = :fragments, ClipPieces = :pieces, ' +
-            'ClipFirstProducerTimestamp = :first, ClipTimeline = :timeline, SourceSize = :size, ' +
-            'ClippedAt = :at, UpdatedAt = :at REMOVE LastSubmitError',
-          ConditionExpression: 'RunId = :runId AND #status = :clipping',
-          ExpressionAttributeNames: { '#status': 'Status' },
-          ExpressionAttributeValues: {
-            ':submitted': JOB_STATUS.submitted,
-            ':clipping': JOB_STATUS.clipping,
-            ':fragments': clip.ClipFragments,
-            ':pieces': clip.ClipPieces,
-            ':first': clip.ClipFirstProducerTimestamp,
-            ':timeline': clip.ClipTimeline,
-            ':size': clip.SourceSize,
-            ':at': at,
-            ':runId': runId,
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  recordClipped(videoId: string, runId: string, clip: ClippedAttributes, at: string): Promise<boolean> {
+    return this.updateIf({
+      Key: { VideoId: videoId },
+      UpdateExpression:
+        'SET #status = :submitted, ClipFragments = :fragments, ClipPieces = :pieces, ' +
+        'ClipFirstProducerTimestamp = :first, ClipTimeline = :timeline, SourceSize = :size, ' +
+        'ClippedAt = :at, UpdatedAt = :at REMOVE LastSubmitError',
+      ConditionExpression: 'RunId = :runId AND #status = :clipping',
+      ExpressionAttributeNames: { '#status': 'Status' },
+      ExpressionAttributeValues: {
+        ':submitted': JOB_STATUS.submitted,
+        ':clipping': JOB_STATUS.clipping,
+        ':fragments': clip.ClipFragments,
+        ':pieces': clip.ClipPieces,
+        ':first': clip.ClipFirstProducerTimestamp,
+        ':timeline': clip.ClipTimeline,
+        ':size': clip.SourceSize,
+        ':at': at,
+        ':runId': runId,
+      },
+    });
   }
 
-  async recordFailure(videoId: string, runId: string, failure: JobError, at: string): Promise<boolean> {
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { VideoId: videoId },
-          UpdateExpression: 'SET #status = :failed, #error = :error, UpdatedAt = :at REMOVE LastSubmitError',
-          ConditionExpression: 'RunId = :runId AND #status IN (:clipping, :submitted)',
-          ExpressionAttributeNames: { '#status': 'Status', '#error': 'Error' },
-          ExpressionAttributeValues: {
-            ':failed': JOB_STATUS.failed,
-            ':error': failure,
-            ':at': at,
-            ':runId': runId,
-            ':clipping': JOB_STATUS.clipping,
-            ':submitted': JOB_STATUS.submitted,
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  recordFailure(videoId: string, runId: string, failure: JobError, at: string): Promise<boolean> {
+    return this.updateIf({
+      Key: { VideoId: videoId },
+      UpdateExpression: 'SET #status = :failed, #error = :error, UpdatedAt = :at REMOVE LastSubmitError',
+      ConditionExpression: 'RunId = :runId AND #status IN (:clipping, :submitted)',
+      ExpressionAttributeNames: { '#status': 'Status', '#error': 'Error' },
+      ExpressionAttributeValues: {
+        ':failed': JOB_STATUS.failed,
+        ':error': failure,
+        ':at': at,
+        ':runId': runId,
+        ':clipping': JOB_STATUS.clipping,
+        ':submitted': JOB_STATUS.submitted,
+      },
+    });
   }
 
   async recordSubmitRetry(videoId: string, runId: string, failure: JobError, at: string): Promise<void> {
+    await this.updateIf({
+      Key: { VideoId: videoId },
+      UpdateExpression: 'SET LastSubmitError = :error, UpdatedAt = :at',
+      ConditionExpression: 'RunId = :runId AND attribute_not_exists(MediaConvertJobId)',
+      ExpressionAttributeValues: { ':error': failure, ':at': at, ':runId': runId },
+    });
+  }
+
+  /** A conditional update of the job table: false when the record was not in the expected state. */
+  private async updateIf(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
     try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { VideoId: videoId },
-          UpdateExpression: 'SET LastSubmitError = :error, UpdatedAt = :at',
-          ConditionExpression: 'RunId = :runId AND attribute_not_exists(MediaConvertJobId)',
-          ExpressionAttributeValues: { ':error': failure, ':at': at, ':runId': runId },
-        }),
-      );
+      await this.documents.send(new UpdateCommand({ TableName: this.tableName, ...input }));
+      return true;
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 

@@ -1,18 +1,15 @@
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ffmpegPath } from '../ffmpeg';
 import { JsonBodyError, readJsonBody, sendJson } from '../json-http';
+import { type LoopbackServer, listenOnLoopback } from '../loopback-server';
 import { type LocalFragment, type LocalStream, findStream, fragmentPath } from './stream-registry';
 
-export interface LocalKvsServer {
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
+export type LocalKvsServer = LoopbackServer;
 
 /** KVS's limits, as the service applies them (FIELD-NOTES "S3 and KVS"). */
 export const LOCAL_KVS_LIMITS = {
@@ -54,21 +51,9 @@ const notFound = (message = 'The requested stream is not found or not active.') 
  */
 export async function startKvsServer(options: { readonly dataDirectory: string; readonly port?: number }): Promise<LocalKvsServer> {
   const served = new Map<string, Array<{ atMs: number; fragments: number }>>();
-  const server = createServer((request, response) => {
+  return listenOnLoopback((request, response) => {
     handle(options.dataDirectory, served, request, response).catch((error: unknown) => sendError(response, error));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  }, options.port);
 }
 
 interface StreamParameters {

@@ -1,14 +1,11 @@
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { JsonBodyError, readJsonBody, sendJson } from '../json-http';
+import { type LoopbackServer, listenOnLoopback } from '../loopback-server';
 import { wire } from './job-events';
 import { BadRequestError } from './job-settings';
 import { ConflictError, type LocalMediaConvert, NotFoundError } from './mediaconvert-service';
 
-export interface LocalMediaConvertServer {
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
+export type LocalMediaConvertServer = LoopbackServer;
 
 /**
  * MediaConvert's REST API (restJson1) on 127.0.0.1, so `@aws-sdk/client-mediaconvert` and
@@ -21,21 +18,9 @@ export async function startMediaConvertServer(
   service: LocalMediaConvert,
   options: { readonly port?: number } = {},
 ): Promise<LocalMediaConvertServer> {
-  const server = createServer((request, response) => {
+  return listenOnLoopback((request, response) => {
     handle(service, request, response).catch((error: unknown) => sendError(response, error));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  }, options.port);
 }
 
 const JOBS = '/2017-08-29/jobs';
