@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CLIP_REQUEST_EVENT, type ClipRequest, TIMESTAMP_TYPES, type TimestampType, checkClipRequest } from '../pipeline/clip-request';
+import { OVERRIDE_METADATA } from '../pipeline/definition';
 import { CliError, EXIT } from './exit-codes';
 import { explainNeverStarted, followToReport, printReports } from './follow-job';
 import { readJob } from './job-watch';
@@ -44,7 +45,13 @@ export function clipRequestOf(options: ClipOptions): ClipRequest & { videoId: st
     end: options.end,
     timestampType: options.timestampType as TimestampType | undefined,
     ...(Object.keys(metadata).length > 0
-      ? { capture: { fps: metadata.fps, quality: metadata.quality, maxCaptures: metadata['max-captures'] } }
+      ? {
+          capture: {
+            fps: metadata[OVERRIDE_METADATA.fps],
+            quality: metadata[OVERRIDE_METADATA.quality],
+            maxCaptures: metadata[OVERRIDE_METADATA.maxCaptures],
+          },
+        }
       : {}),
     ...(options.videoId ? { videoId: options.videoId } : {}),
   };
@@ -109,7 +116,7 @@ export function deployedStackOf(path: string): { region: string; pipelineName: s
   return { region: stacks[0].region as string, pipelineName: stacks[0].pipeline_name as string };
 }
 
-async function sendToDeployedStack(request: ClipRequest & { videoId: string }, outputsPath: string, json: boolean | undefined, io: Io): Promise<number> {
+async function sendToDeployedStack(request: ReturnType<typeof clipRequestOf>, outputsPath: string, json: boolean | undefined, io: Io): Promise<number> {
   const stack = deployedStackOf(outputsPath);
   // The standard credential chain (environment, profile, SSO, instance role).
   const events = new EventBridgeClient({ region: stack.region });
@@ -123,7 +130,7 @@ async function sendToDeployedStack(request: ClipRequest & { videoId: string }, o
   }
   io.stdout.write(
     json
-      ? `${JSON.stringify({ videoId: request.videoId, requestId: (request as { requestId?: string }).requestId, region: stack.region })}\n`
+      ? `${JSON.stringify({ videoId: request.videoId, requestId: request.requestId, region: stack.region })}\n`
       : `Clip requested from ${stack.pipelineName} in ${stack.region}: video id ${request.videoId}\n`,
   );
   return EXIT.ok;

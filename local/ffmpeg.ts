@@ -22,15 +22,25 @@ export function ffmpegPath(): string {
  * short one-off commands (sample videos, test videos); the MediaConvert endpoint's long-running
  * job with progress is local/mediaconvert/ffmpeg-job.ts.
  */
-export function runFfmpeg(args: readonly string[]): Promise<void> {
+export async function runFfmpeg(args: readonly string[]): Promise<void> {
+  const { code, stderr } = await ffmpegOutput(['-loglevel', 'error', '-y', ...args]);
+  if (code !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${stderr.trim()}`);
+}
+
+/**
+ * Runs a short ffmpeg command to completion and hands back what it wrote and its exit code, for
+ * the commands whose output is the answer (probes, packet reports). Rejects only when ffmpeg
+ * cannot be started.
+ */
+export function ffmpegOutput(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    const child = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg ${args.join(' ')} failed: ${errors.trim()}`))));
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -68,15 +78,10 @@ export function reportedDurationMs(text: string): number | undefined {
  * Reads what `ffmpeg -i` prints about a file (no ffprobe ships with @ffmpeg-installer). Resolves
  * undefined when ffmpeg cannot open the file as media at all.
  */
-export function probeMedia(path: string): Promise<MediaProbe | undefined> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-i', path], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let text = '';
-    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.once('error', reject);
-    // ffmpeg exits 1 here ("At least one output file must be specified"): the report is what counts.
-    child.once('close', () => resolve(parseProbe(text)));
-  });
+export async function probeMedia(path: string): Promise<MediaProbe | undefined> {
+  // ffmpeg exits 1 here ("At least one output file must be specified"): the report is what counts.
+  const { stderr } = await ffmpegOutput(['-i', path]);
+  return parseProbe(stderr);
 }
 
 export function parseProbe(text: string): MediaProbe | undefined {

@@ -27,11 +27,14 @@ export interface RunLayout {
   readonly resultsKey: string;
   /** Egress bucket: counts, settings, stage timings and failed frames. */
   readonly summaryKey: string;
-  /** Ingress bucket: piece n (0-based) of a KVS clip, one GetClip MP4, under CLIP_PIECES_PREFIX. */
+  /** Ingress bucket: where a KVS clip's pieces are, under CLIP_PIECES_PREFIX. */
+  readonly clipPiecesPrefix: string;
+  /** Ingress bucket: piece n (0-based) of a KVS clip, one GetClip MP4. */
   clipPieceKey(piece: number): string;
 }
 
 export function runLayout(runPrefix: string): RunLayout {
+  const clipPiecesPrefix = `${CLIP_PIECES_PREFIX}${runPrefix}/`;
   return {
     runPrefix,
     framesPrefix: `${runPrefix}/frames/`,
@@ -39,7 +42,8 @@ export function runLayout(runPrefix: string): RunLayout {
     batchResultsKey: (batch) => `${runPrefix}/batches/batch.${String(batch).padStart(6, '0')}.jsonl`,
     resultsKey: `${runPrefix}/results.jsonl`,
     summaryKey: `${runPrefix}/summary.json`,
-    clipPieceKey: (piece) => `${CLIP_PIECES_PREFIX}${runPrefix}/piece.${String(piece).padStart(4, '0')}.mp4`,
+    clipPiecesPrefix,
+    clipPieceKey: (piece) => `${clipPiecesPrefix}piece.${String(piece).padStart(4, '0')}.mp4`,
   };
 }
 

@@ -9,7 +9,7 @@ import { resolveCaptureSettings } from './capture-overrides';
 import { type ClipPiece, clipTimeline, planClipPieces } from './clip-pieces';
 import { type StreamArchive, type TimeRange } from './kvs-archive';
 import { type Clock, FragmentPacer, KVS_THROTTLE_RETRY, isThrottled, realClock, retryWhileThrottled } from './kvs-throttle';
-import { type IngressDependencies, type SubmitOutcome, submitClaimedRun } from './submit-job';
+import { type IngressDependencies, type SubmitOutcome, recordRejected, submitClaimedRun } from './submit-job';
 import { normalizeSequencer, storagePrefixForVideo } from './video-key';
 
 /** One clip request as it reached the function. */
@@ -64,7 +64,7 @@ export async function submitClip(
     VideoId: videoId,
     RunId: runId,
     SourceBucket: dependencies.settings.ingressBucket,
-    SourceKey: run.layout.clipPieceKey(0).replace(/[^/]*$/, ''),
+    SourceKey: run.layout.clipPiecesPrefix,
     // Requests have no S3 sequencer; the time received orders requests for one video id the same way.
     SourceSequencer: normalizeSequencer(delivery.receivedAt.getTime().toString(16).padStart(16, '0')),
     SourceStream: request.stream,
@@ -83,10 +83,7 @@ export async function submitClip(
     capture = resolveCaptureSettings(captureMetadata(request), dependencies.settings.defaultCapture);
   } catch (error) {
     if (!(error instanceof RejectedInputError)) throw error;
-    const failure = { Code: error.code, Message: error.message };
-    const claim = await dependencies.jobs.claimRun({ ...source, Status: JOB_STATUS.failed, Error: failure });
-    if (!claim.claimed) return { outcome: claim.current.RunId === runId ? 'duplicate' : 'superseded', videoId, runId };
-    return { outcome: 'failed', videoId, runId, error: failure };
+    return recordRejected(dependencies, source, error);
   }
   const clip = checked.request;
 
@@ -226,6 +223,9 @@ async function explainEmptyRange(
   throw new RejectedInputError(ERROR_CODE.clipEmpty, emptyMessage);
 }
 
+const notAllowed = (stream: string) =>
+  `The pipeline may not read stream ${stream}. The stack grants KVS access only to the streams in kvsStreams of frames.config.json: add it and deploy again.`;
+
 /** What a person should do about each error KVS answers a clip with. */
 const KVS_ERROR_ADVICE: Record<string, (stream: string) => string> = {
   ResourceNotFoundException: (stream) =>
@@ -242,10 +242,9 @@ const KVS_ERROR_ADVICE: Record<string, (stream: string) => string> = {
     `Some frames of stream ${stream} in the range cannot be parsed with the stream's codec. Request a range without them.`,
   InvalidArgumentException: () =>
     'Kinesis Video Streams refused the request. Check the range (with SERVER_TIMESTAMP it must be in the past) and the timestamp type.',
-  NotAuthorizedException: (stream) =>
-    `The pipeline may not read stream ${stream}. The stack grants KVS access only to the streams in kvsStreams of frames.config.json: add it and deploy again.`,
-  AccessDeniedException: (stream) =>
-    `The pipeline may not read stream ${stream}. The stack grants KVS access only to the streams in kvsStreams of frames.config.json: add it and deploy again.`,
+  // KVS's own answer, and IAM's when the policy has no statement for the stream.
+  NotAuthorizedException: notAllowed,
+  AccessDeniedException: notAllowed,
   ClientLimitExceededException: (stream) =>
     `Kinesis Video Streams kept throttling reads of stream ${stream} for ${KVS_THROTTLE_RETRY.maxAttempts} attempts: other readers use its budget. Request the clip again later.`,
 };

@@ -6,7 +6,7 @@ import type { JobSettings, MediaConverter } from '../shared/media-converter';
 import type { ObjectStore } from '../shared/object-store';
 import type { CaptureSettings } from '../../pipeline/capture-settings';
 import { JOB_USER_METADATA } from '../../pipeline/definition';
-import type { JobError } from '../../pipeline/job-record';
+import { type JobError, type JobRecord, JOB_STATUS } from '../../pipeline/job-record';
 import { FRAME_BASE_NAME, PROXY_BASE_NAME } from '../../pipeline/run-layout';
 import type { StreamArchive } from './kvs-archive';
 
@@ -104,6 +104,23 @@ export async function submitClaimedRun(dependencies: IngressDependencies, run: R
     return { outcome: 'superseded', videoId: run.videoId, runId: run.runId };
   }
   return { outcome: 'submitted', videoId: run.videoId, runId: run.runId, jobId };
+}
+
+/**
+ * Records a run whose input a person must fix as FAILED before anything was submitted. A
+ * redelivery finds its own run already recorded (duplicate); a later upload or request of the
+ * video wins over it (superseded).
+ */
+export async function recordRejected(
+  dependencies: IngressDependencies,
+  source: Omit<JobRecord, 'Status' | 'Error'>,
+  error: RejectedInputError,
+): Promise<SubmitOutcome> {
+  const failure = { Code: error.code, Message: error.message };
+  const { VideoId: videoId, RunId: runId } = source;
+  const claim = await dependencies.jobs.claimRun({ ...source, Status: JOB_STATUS.failed, Error: failure });
+  if (!claim.claimed) return { outcome: claim.current.RunId === runId ? 'duplicate' : 'superseded', videoId, runId };
+  return { outcome: 'failed', videoId, runId, error: failure };
 }
 
 /**

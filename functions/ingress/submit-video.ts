@@ -4,7 +4,7 @@ import { type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-recor
 import { runLayout } from '../../pipeline/run-layout';
 import { CLIP_PIECES_PREFIX } from '../../pipeline/definition';
 import { resolveCaptureSettings } from './capture-overrides';
-import { type IngressDependencies, type SubmitOutcome, submitClaimedRun } from './submit-job';
+import { type IngressDependencies, type SubmitOutcome, recordRejected, submitClaimedRun } from './submit-job';
 import type { UploadedObject } from './uploaded-objects';
 import {
   assertUsableVideoKey,
@@ -74,7 +74,7 @@ export async function submitVideo(
     capture = resolveCaptureSettings(head.metadata, dependencies.settings.defaultCapture);
   } catch (error) {
     if (!(error instanceof RejectedInputError)) throw error;
-    return rejectBeforeSubmission(dependencies, run, error);
+    return recordRejected(dependencies, sourceAttributes(run, dependencies.now()), error);
   }
 
   const layout = runLayout(`${storagePrefixForVideo(run.videoId)}/${run.runId}`);
@@ -114,24 +114,6 @@ export async function submitVideo(
     claimedAt,
     claimedNow: claim.claimed,
   });
-}
-
-async function rejectBeforeSubmission(
-  dependencies: IngressDependencies,
-  run: Run,
-  error: RejectedInputError,
-): Promise<SubmitOutcome> {
-  const failure = { Code: error.code, Message: error.message };
-  const claim = await dependencies.jobs.claimRun({
-    ...sourceAttributes(run, dependencies.now()),
-    Status: JOB_STATUS.failed,
-    Error: failure,
-  });
-  if (!claim.claimed) {
-    const outcome = claim.current.RunId === run.runId ? 'duplicate' : 'superseded';
-    return { outcome, videoId: run.videoId, runId: run.runId };
-  }
-  return { outcome: 'failed', videoId: run.videoId, runId: run.runId, error: failure };
 }
 
 function sourceAttributes(run: Run, now: Date) {

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ffmpegPath, probeMedia, runFfmpeg } from '../ffmpeg';
+import { ffmpegOutput, probeMedia, runFfmpeg } from '../ffmpeg';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-identity';
 
 /**
@@ -152,21 +151,10 @@ export async function addStream(options: AddStreamOptions): Promise<LocalStream>
  * from ffmpeg's per-packet report (`-f framecrc`, stream copy: nothing is decoded). framecrc
  * prints a packet's flags only when they are not exactly "keyframe".
  */
-export function readKeyframes(videoPath: string): Promise<{ startsMs: number[]; endMs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-i', videoPath, '-map', '0:v:0', '-c', 'copy', '-f', 'framecrc', '-'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let errors = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      if (code !== 0) return reject(new StreamRegistryError(`ffmpeg could not read the packets of ${videoPath}: ${errors.trim().split('\n').pop()}`));
-      resolve(parseFramecrc(out));
-    });
-  });
+export async function readKeyframes(videoPath: string): Promise<{ startsMs: number[]; endMs: number }> {
+  const { code, stdout, stderr } = await ffmpegOutput(['-i', videoPath, '-map', '0:v:0', '-c', 'copy', '-f', 'framecrc', '-']);
+  if (code !== 0) throw new StreamRegistryError(`ffmpeg could not read the packets of ${videoPath}: ${stderr.trim().split('\n').pop()}`);
+  return parseFramecrc(stdout);
 }
 
 export function parseFramecrc(text: string): { startsMs: number[]; endMs: number } {
