@@ -1,25 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CLIP_REQUEST_EVENT, type ClipRequest, TIMESTAMP_TYPES, type TimestampType, checkClipRequest } from '../pipeline/clip-request';
 import { OVERRIDE_METADATA } from '../pipeline/definition';
 import { CliError, EXIT } from './exit-codes';
 import { explainNeverStarted, followToReport, printReports } from './follow-job';
 import { readJob } from './job-watch';
-import { connectLocalPipeline } from './pipeline-connection';
+import { againstTarget, connectDeployedPipeline, connectLocalPipeline } from './pipeline-connection';
 import { progressView } from './progress-view';
 import { type CaptureOptions, type Io, overrideMetadata } from './run-videos';
+import { type DeployedTarget, type TargetOptions, resolveTarget } from './stack-target';
+import { shellQuote } from './upload';
 
-export interface ClipOptions extends CaptureOptions {
+export interface ClipOptions extends CaptureOptions, TargetOptions {
   readonly stream: string;
   readonly start: string;
   readonly end: string;
   readonly timestampType?: string;
   readonly videoId?: string;
   readonly json?: boolean;
-  readonly dataDirectory: string;
-  /** `cdktf deploy --outputs-file` output: send the request to that deployed stack instead. */
-  readonly stackOutputs?: string;
 }
 
 /**
@@ -30,7 +28,8 @@ export interface ClipOptions extends CaptureOptions {
  */
 export async function requestClip(options: ClipOptions, io: Io): Promise<number> {
   const request = clipRequestOf(options);
-  return options.stackOutputs ? sendToDeployedStack(request, options.stackOutputs, options.json, io) : clipLocally(request, options, io);
+  const target = resolveTarget(options);
+  return target.kind === 'deployed' ? sendToDeployedStack(request, target, options.json, io) : clipLocally(request, options, io);
 }
 
 /** The request, checked with the pipeline's own rules so a mistake fails here, before anything runs. */
@@ -96,42 +95,18 @@ async function clipLocally(request: ClipRequest & { videoId: string }, options: 
   return printReports([report], options.json, io.stdout);
 }
 
-/**
- * The deployed stack as `cdktf deploy --outputs-file` describes it: `{ "<stack>": { outputs } }`.
- * Only the region and the pipeline's name are needed to put a clip request on its bus.
- */
-export function deployedStackOf(path: string): { region: string; pipelineName: string } {
-  let outputs: unknown;
+async function sendToDeployedStack(request: ReturnType<typeof clipRequestOf>, stack: DeployedTarget, json: boolean | undefined, io: Io): Promise<number> {
+  const connection = connectDeployedPipeline(stack);
   try {
-    outputs = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new CliError(`Cannot read the stack outputs ${path}: ${(error as Error).message}. Write it with: cdktf deploy --outputs-file ${path}`, EXIT.usage);
-  }
-  const stacks = Object.values((outputs ?? {}) as Record<string, Record<string, unknown>>).filter(
-    (stack) => typeof stack?.region === 'string' && typeof stack?.pipeline_name === 'string',
-  );
-  if (stacks.length !== 1) {
-    throw new CliError(`${path} should hold the outputs of one frame pipeline stack (with region and pipeline_name); it holds ${stacks.length}.`, EXIT.usage);
-  }
-  return { region: stacks[0].region as string, pipelineName: stacks[0].pipeline_name as string };
-}
-
-async function sendToDeployedStack(request: ReturnType<typeof clipRequestOf>, outputsPath: string, json: boolean | undefined, io: Io): Promise<number> {
-  const stack = deployedStackOf(outputsPath);
-  // The standard credential chain (environment, profile, SSO, instance role).
-  const events = new EventBridgeClient({ region: stack.region });
-  try {
-    await putClipRequest(events, stack.pipelineName, request);
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`Could not put the clip request on the default bus in ${stack.region}: ${(error as Error).message}`, EXIT.environment);
+    await againstTarget(stack, () => putClipRequest(connection.events, stack.pipelineName, request));
   } finally {
-    events.destroy();
+    await connection.close();
   }
+  const region = stack.region ?? process.env.AWS_REGION;
   io.stdout.write(
     json
-      ? `${JSON.stringify({ videoId: request.videoId, requestId: request.requestId, region: stack.region })}\n`
-      : `Clip requested from ${stack.pipelineName} in ${stack.region}: video id ${request.videoId}\n`,
+      ? `${JSON.stringify({ videoId: request.videoId, requestId: request.requestId, region })}\n`
+      : `Clip requested from ${stack.pipelineName}${region ? ` in ${region}` : ''}: video id ${request.videoId}\nFollow it: frames watch ${shellQuote(request.videoId)}\n`,
   );
   return EXIT.ok;
 }

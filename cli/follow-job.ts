@@ -30,12 +30,14 @@ export async function followToReport(options: {
     onUpdate: (update) => options.view.update(update),
   });
   const local =
-    record.Status === JOB_STATUS.complete && record.ResultsKey ? await downloadResults(connection.s3, record, options.dataDirectory) : {};
+    record.Status === JOB_STATUS.complete && record.ResultsKey
+      ? await downloadResults(connection.s3, record, join(options.dataDirectory, 'results', record.RunPrefix ?? record.RunId))
+      : {};
   return jobReport(record, local);
 }
 
-async function downloadResults(s3: S3Client, record: JobRecord, directory: string): Promise<{ results: string; summary?: string }> {
-  const target = join(directory, 'results', record.RunPrefix ?? record.RunId);
+/** Downloads a COMPLETE run's results.jsonl and summary.json into `target`; resolves their paths. */
+export async function downloadResults(s3: S3Client, record: JobRecord, target: string): Promise<{ results: string; summary?: string }> {
   mkdirSync(target, { recursive: true });
   const fetch = async (key: string, name: string) => {
     const object = await s3.send(new GetObjectCommand({ Bucket: record.ResultsBucket, Key: key }));

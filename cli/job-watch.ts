@@ -17,8 +17,10 @@ export class JobNeverStartedError extends Error {
 
 /**
  * Follows one video's record until its run (the one that differs from `previousRunId`, the run
- * recorded before this upload) is COMPLETE or FAILED, reporting every change. Polls the table:
- * one consistent read every `pollMs`, which is nothing next to the pipeline's own writes.
+ * recorded before this upload) is COMPLETE or FAILED, reporting every change. Polls the table
+ * with one consistent read at a time, which is nothing next to the pipeline's own writes: every
+ * `pollMs` while the record changes, backing off by half again per unchanged read up to
+ * `maxPollMs` (a long MediaConvert job reports once a minute), and back to `pollMs` on a change.
  */
 export async function watchJob(options: {
   readonly dynamodb: DynamoDBDocumentClient;
@@ -26,11 +28,17 @@ export async function watchJob(options: {
   readonly videoId: string;
   readonly previousRunId?: string;
   readonly onUpdate: (record: JobRecord) => void;
+  /** Called after every read with the wait before the next one (tests watch the backoff). */
+  readonly onPoll?: (nextDelayMs: number) => void;
   readonly pollMs?: number;
+  /** The longest wait between reads when nothing changes; `pollMs` (no backoff) unless given. */
+  readonly maxPollMs?: number;
   /** How long to wait for the run's record to appear before giving up. */
   readonly startTimeoutMs?: number;
 }): Promise<JobRecord> {
   const pollMs = options.pollMs ?? 250;
+  const maxPollMs = Math.max(options.maxPollMs ?? pollMs, pollMs);
+  let delay = pollMs;
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   const startedBy = Date.now() + startTimeoutMs;
   let last = '';
@@ -40,12 +48,16 @@ export async function watchJob(options: {
       const fingerprint = `${record.Status}|${record.ExtractPercent}|${record.ProcessedFrames}|${record.FailedFrames}|${record.TotalFrames}`;
       if (fingerprint !== last) {
         last = fingerprint;
+        delay = pollMs;
         options.onUpdate(record);
+      } else {
+        delay = Math.min(Math.round(delay * 1.5), maxPollMs);
       }
       if (isFinished(record)) return record;
     } else if (Date.now() > startedBy) {
       throw new JobNeverStartedError(`No job started for ${JSON.stringify(options.videoId)} within ${Math.round(startTimeoutMs / 1000)} s`);
     }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    options.onPoll?.(delay);
+    await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }

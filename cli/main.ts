@@ -7,6 +7,11 @@ import { dataDirectoryOf } from './pipeline-connection';
 import { type RunOptions, runVideos } from './run-videos';
 import { demoSample } from './sample-video';
 import { showStatus } from './show-status';
+import { resultsCommand } from './fetch-results';
+import { LIST_LIMITS, listCommand } from './list-jobs';
+import { uploadCommand } from './upload';
+import { watchCommand } from './watch-job';
+import { JOB_STATUS } from '../pipeline/job-record';
 
 const io = { stdout: process.stdout, stderr: process.stderr };
 
@@ -15,10 +20,39 @@ Exit codes:
   0  done (run: every video COMPLETE)
   1  a job FAILED; its error code and message are printed
   2  bad command line or input file; nothing was started
-  3  job or local cloud not found, or another problem (function logs: <data dir>/logs)`;
+  3  job, stack, credentials or local cloud not found, or another problem (function logs: <data dir>/logs)`;
 
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'local cloud data: objects, job table, logs, results').env('FRAMES_DATA_DIR').default('.frames');
+
+const TARGET_HELP = `
+Which pipeline (first match wins):
+  --local                      the local cloud on --data-dir
+  --stack-outputs <file>       the deployed stack in a \`cdktf deploy --outputs-file\` file
+  $FRAMES_STACK_OUTPUTS        the same, from the environment
+  $FRAMES_INGRESS_BUCKET, $FRAMES_EGRESS_BUCKET, $FRAMES_JOB_TABLE (+ $FRAMES_PIPELINE_NAME)
+                               a deployed stack named by its resources, in $AWS_REGION
+  ./stack-outputs.json         the outputs file the README's deploy command writes
+  otherwise                    the local cloud on --data-dir
+A deployed stack is reached with the standard AWS credential chain (AWS_PROFILE, SSO, keys, roles).`;
+
+/** The options that choose the pipeline a command talks to (cli/stack-target.ts). */
+function targetOptions(command: Command): Command {
+  return command
+    .option('--stack-outputs <file>', 'the deployed stack this `cdktf deploy --outputs-file` file describes')
+    .option('--local', 'the local cloud, even if a deployed stack is configured')
+    .addOption(dataDirOption())
+    .addHelpText('after', TARGET_HELP);
+}
+
+interface TargetFlags {
+  stackOutputs?: string;
+  local?: boolean;
+  dataDir?: string;
+  json?: boolean;
+}
+
+const targetOf = (flags: TargetFlags) => ({ stackOutputs: flags.stackOutputs, local: flags.local, json: flags.json, dataDirectory: dataDirectoryOf(flags.dataDir) });
 
 function captureOptions(command: Command): Command {
   return command
@@ -82,34 +116,77 @@ export function program(): Command {
     process.exitCode = await runVideos([path], { ...options, fps: options.fps ?? (video ? undefined : '5') }, io);
   });
 
-  captureOptions(
-    frames
-      .command('clip')
-      .description('Clip a time range of a Kinesis video stream and run it through the pipeline (locally: streams added with `frames local add-stream`)')
-      .requiredOption('--stream <name>', 'the stream: its name, or its ARN')
-      .requiredOption('--start <time>', 'start of the range, ISO 8601 with a zone (2026-11-21T08:00:30Z); fragments that start at or after it')
-      .requiredOption('--end <time>', 'end of the range, inclusive: fragments that start up to it (at most 24 hours after --start)')
-      .option('--timestamp-type <type>', 'select fragments by PRODUCER_TIMESTAMP (the camera clock) or SERVER_TIMESTAMP (arrival)', 'PRODUCER_TIMESTAMP')
-      .option('--video-id <id>', 'the job\'s video id; default kvs/<stream>/<start>--<end>')
-      .option('--stack-outputs <file>', 'send the request to the deployed stack this `cdktf deploy --outputs-file` file describes, instead of the local cloud')
-      .option('--json', 'print the final job record (or, deployed, the video id) as JSON')
-      .addOption(dataDirOption()),
-  ).action(async (flags: RunFlags & { stream: string; start: string; end: string; timestampType?: string; videoId?: string; stackOutputs?: string }) => {
-    process.exitCode = await requestClip(
-      { ...flags, ...runOptions(flags), stackOutputs: flags.stackOutputs ?? process.env.FRAMES_STACK_OUTPUTS },
-      io,
-    );
+  targetOptions(
+    captureOptions(
+      frames
+        .command('clip')
+        .description('Clip a time range of a Kinesis video stream and run it through the pipeline (locally: streams added with `frames local add-stream`)')
+        .requiredOption('--stream <name>', 'the stream: its name, or its ARN')
+        .requiredOption('--start <time>', 'start of the range, ISO 8601 with a zone (2026-11-21T08:00:30Z); fragments that start at or after it')
+        .requiredOption('--end <time>', 'end of the range, inclusive: fragments that start up to it (at most 24 hours after --start)')
+        .option('--timestamp-type <type>', 'select fragments by PRODUCER_TIMESTAMP (the camera clock) or SERVER_TIMESTAMP (arrival)', 'PRODUCER_TIMESTAMP')
+        .option('--video-id <id>', "the job's video id; default kvs/<stream>/<start>--<end>")
+        .option('--json', 'print the final job record (or, deployed, the video id) as JSON'),
+    ),
+  ).action(async (flags: RunFlags & TargetFlags & { stream: string; start: string; end: string; timestampType?: string; videoId?: string }) => {
+    process.exitCode = await requestClip({ ...flags, ...runOptions(flags), ...targetOf(flags) }, io);
   });
 
-  frames
-    .command('status')
-    .description("Show a video's job record from the local job table")
-    .argument('<videoId>', 'the video id: the key it was uploaded under (for frames run: its file name)')
-    .option('--json', 'print the record as one JSON object')
-    .addOption(dataDirOption())
-    .action(async (videoId: string, flags: { json?: boolean; dataDir?: string }) => {
-      process.exitCode = await showStatus(videoId, { json: flags.json, dataDirectory: dataDirectoryOf(flags.dataDir) }, io);
-    });
+  targetOptions(
+    captureOptions(
+      frames
+        .command('upload')
+        .description("Upload a video into the pipeline's ingress bucket (multipart, with a progress bar) and print its video id; frames watch follows it")
+        .argument('<video>', 'the video file')
+        .option('--key <key>', 'object key, which is the video id (default: the file name), e.g. trips/2026-11-21.mp4')
+        .option('--json', 'print {videoId, bucket, key, bytes, overrides} as JSON'),
+    ),
+  ).action(async (video: string, flags: RunFlags & TargetFlags) => {
+    process.exitCode = await uploadCommand(video, { ...flags, ...targetOf(flags) }, io);
+  });
+
+  targetOptions(
+    frames
+      .command('status')
+      .description("Show a video's job record")
+      .argument('<videoId>', 'the video id: the key it was uploaded under (for frames run: its file name)')
+      .option('--json', 'print the record as one JSON object'),
+  ).action(async (videoId: string, flags: TargetFlags) => {
+    process.exitCode = await showStatus(videoId, targetOf(flags), io);
+  });
+
+  targetOptions(
+    frames
+      .command('watch')
+      .description("Follow a video's job with live progress bars until it is COMPLETE or FAILED (exit 0 or 1)")
+      .argument('<videoId>', 'the video id (the uploaded key)')
+      .option('--wait <seconds>', 'how long to wait for a job that has not started yet (just uploaded)', parseSeconds, 30)
+      .option('--json', 'print the final record as one JSON object'),
+  ).action(async (videoId: string, flags: TargetFlags & { wait: number }) => {
+    process.exitCode = await watchCommand(videoId, { ...targetOf(flags), waitSeconds: flags.wait }, io);
+  });
+
+  targetOptions(
+    frames
+      .command('list')
+      .description('List recent jobs, newest first (from the job table\'s status index: no table scan)')
+      .option('--status <status>', `only jobs in this status: ${Object.values(JOB_STATUS).join(', ')}`)
+      .option('--limit <n>', `at most this many (1..${LIST_LIMITS.max})`, String(LIST_LIMITS.default))
+      .option('--json', 'print one JSON object per job per line'),
+  ).action(async (flags: TargetFlags & { status?: string; limit?: string }) => {
+    process.exitCode = await listCommand({ ...targetOf(flags), status: flags.status, limit: flags.limit }, io);
+  });
+
+  targetOptions(
+    frames
+      .command('results')
+      .description("Download a COMPLETE job's results.jsonl and summary.json (exit 1 if it FAILED, 3 if it is not done)")
+      .argument('<videoId>', 'the video id (the uploaded key)')
+      .option('--out <dir>', 'directory to write them into (default ./frames-results/<run prefix>)')
+      .option('--json', 'print the job and the paths as one JSON object'),
+  ).action(async (videoId: string, flags: TargetFlags & { out?: string }) => {
+    process.exitCode = await resultsCommand(videoId, { ...targetOf(flags), out: flags.out }, io);
+  });
 
   const local = frames.command('local').description('The local cloud: S3, DynamoDB, SQS, MediaConvert, Kinesis Video Streams and EventBridge on this machine');
   local
@@ -145,6 +222,12 @@ export function program(): Command {
     });
 
   return frames;
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value) || seconds > 86_400) throw new CliError('--wait must be a whole number of seconds, at most 86400', EXIT.usage);
+  return seconds;
 }
 
 function parsePort(value: string): number {

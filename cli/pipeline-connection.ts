@@ -4,27 +4,33 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { StackConfig } from '../pipeline/stack-config';
-import { startDynamoServer } from '../local/dynamo-server';
+import { ensureJobTable, startDynamoServer } from '../local/dynamo-server';
 import { type LocalCloudDescription, localClientConfig, runningCloud, startLocalCloud } from '../local/local-cloud';
 import { pipelineNames } from '../pipeline/topology';
 import { loadProjectStackConfig } from '../pipeline/stack-config';
+import { explainAwsError } from './aws-errors';
 import { CliError, EXIT } from './exit-codes';
+import type { DeployedTarget, StackTarget } from './stack-target';
+
+/** What reading jobs needs: the job table and a client for it. */
+export interface JobTableConnection {
+  readonly dynamodb: DynamoDBDocumentClient;
+  readonly jobTable: string;
+  close(): Promise<void>;
+}
 
 /** What the commands need of a pipeline: its clients and resource names. */
-export interface PipelineConnection {
+export interface PipelineConnection extends JobTableConnection {
   readonly s3: S3Client;
-  readonly dynamodb: DynamoDBDocumentClient;
   /** The default event bus, where clip requests are put. */
   readonly events: EventBridgeClient;
   /** The stack's name prefix: clip requests name it in `detail.pipeline`. */
   readonly pipelineName: string;
   readonly ingressBucket: string;
   readonly egressBucket: string;
-  readonly jobTable: string;
   readonly videoSuffixes: readonly string[];
   /** True when this command started the local cloud (and stops it on close). */
   readonly ownsCloud: boolean;
-  close(): Promise<void>;
 }
 
 export const DEFAULT_DATA_DIRECTORY = '.frames';
@@ -111,11 +117,7 @@ export async function connectLocalPipeline(options: {
  * Just the job table of a data directory, for reading: the running cloud's, or the persisted
  * table opened on its own (no other server is started).
  */
-export async function openLocalJobTable(dataDirectory: string): Promise<{
-  readonly dynamodb: DynamoDBDocumentClient;
-  readonly jobTable: string;
-  close(): Promise<void>;
-}> {
+export async function openLocalJobTable(dataDirectory: string): Promise<JobTableConnection> {
   const config = loadProjectStackConfig();
   const running = runningCloud(dataDirectory);
   if (running) {
@@ -124,12 +126,82 @@ export async function openLocalJobTable(dataDirectory: string): Promise<{
   }
   const server = await startDynamoServer({ directory: join(dataDirectory, 'dynamodb') });
   const client = new DynamoDBClient(localClientConfig(server.endpoint));
+  const jobTable = pipelineNames(config).jobTable;
+  // A data directory with no runs yet has no table; one from an older version lacks the list index.
+  await ensureJobTable(client, jobTable);
   return {
     dynamodb: DynamoDBDocumentClient.from(client),
-    jobTable: pipelineNames(config).jobTable,
+    jobTable,
     close: async () => {
       client.destroy();
       await server.stop();
     },
   };
+}
+
+/**
+ * A deployed stack's pipeline, through the standard credential chain in the stack's region (or,
+ * when the stack came from environment variables, the SDK's own region chain). The SDK's
+ * `AWS_ENDPOINT_URL_<SERVICE>` variables redirect it, which is how the tests run this very path
+ * against the local cloud.
+ */
+export function connectDeployedPipeline(stack: DeployedTarget): PipelineConnection {
+  const settings = stack.region ? { region: stack.region } : {};
+  const s3 = new S3Client(settings);
+  const dynamo = new DynamoDBClient(settings);
+  const events = new EventBridgeClient(settings);
+  return {
+    s3,
+    dynamodb: DynamoDBDocumentClient.from(dynamo),
+    events,
+    pipelineName: stack.pipelineName,
+    ingressBucket: stack.ingressBucket,
+    egressBucket: stack.egressBucket,
+    jobTable: stack.jobTable,
+    videoSuffixes: loadProjectStackConfig().videoSuffixes,
+    ownsCloud: false,
+    close: async () => {
+      s3.destroy();
+      dynamo.destroy();
+      events.destroy();
+    },
+  };
+}
+
+/**
+ * The whole pipeline of a target. Locally: the cloud running on the data directory; with
+ * `startLocal`, one this command starts (and stops on close) when none runs. Without it, a command
+ * whose work needs the pipeline to go on running (an upload) asks for `frames local up`.
+ */
+export async function openPipeline(target: StackTarget, options: { readonly startLocal: boolean }): Promise<PipelineConnection> {
+  if (target.kind === 'deployed') return connectDeployedPipeline(target);
+  if (options.startLocal) return connectLocalPipeline({ dataDirectory: target.dataDirectory });
+  const running = runningCloud(target.dataDirectory);
+  if (!running?.shared) {
+    throw new CliError(
+      running
+        ? `The local cloud on ${target.dataDirectory} belongs to another frames command (pid ${running.pid}) and stops with it. Start one with \`frames local up\` to upload into.`
+        : `No local cloud is running on ${target.dataDirectory}. Start one with \`frames local up\` in another terminal (or use \`frames run\`, which starts its own), or name a deployed stack with --stack-outputs.`,
+      EXIT.environment,
+    );
+  }
+  return attach(running, loadProjectStackConfig());
+}
+
+/** Just the job table of a target, for reading. */
+export async function openJobTable(target: StackTarget): Promise<JobTableConnection> {
+  return target.kind === 'deployed' ? connectDeployedPipeline(target) : openLocalJobTable(target.dataDirectory);
+}
+
+/**
+ * Runs a command's work against a target, turning AWS errors from a deployed stack into a plain
+ * message with what to do (cli/aws-errors.ts).
+ */
+export async function againstTarget<T>(target: StackTarget, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (target.kind === 'deployed') throw explainAwsError(error, target, target.region ?? process.env.AWS_REGION);
+    throw error;
+  }
 }

@@ -1,4 +1,4 @@
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import { JOB_STATUS, type JobRecord } from '../pipeline/job-record';
 
 /** Shows the progress of one or more videos: bars on a terminal, plain lines otherwise. */
@@ -125,6 +125,38 @@ function stageTenth(record: JobRecord): number {
     return Math.floor((((record.ProcessedFrames ?? 0) + (record.FailedFrames ?? 0)) / record.TotalFrames) * 10);
   }
   return 0;
+}
+
+/** One upload's bytes: a bar with speed and time left on a terminal, a line per quarter otherwise. */
+export interface ByteProgress {
+  update(bytes: number): void;
+  stop(): void;
+}
+
+export function byteProgress(out: NodeJS.WriteStream, label: string, total: number): ByteProgress {
+  const started = Date.now();
+  const rate = (bytes: number) => `${formatBytes(bytes / Math.max((Date.now() - started) / 1000, 0.001))}/s`;
+  if (!out.isTTY) {
+    let quarter = -1;
+    return {
+      update(bytes) {
+        const now = total === 0 ? 4 : Math.floor((bytes / total) * 4);
+        if (now === quarter) return;
+        quarter = now;
+        out.write(`${label}: uploaded ${formatBytes(bytes)} of ${formatBytes(total)} (${Math.round((bytes / Math.max(total, 1)) * 100)}%, ${rate(bytes)})\n`);
+      },
+      stop() {},
+    };
+  }
+  const bar = new SingleBar(
+    { stream: out, format: ` ${shorten(label)} {bar} {percentage}% | {detail} | ETA {eta_formatted}`, barsize: 30, hideCursor: true, etaBuffer: 20 },
+    Presets.shades_classic,
+  );
+  bar.start(Math.max(total, 1), 0, { detail: '' });
+  return {
+    update: (bytes) => bar.update(bytes, { detail: `${formatBytes(bytes)} of ${formatBytes(total)}, ${rate(bytes)}` }),
+    stop: () => bar.stop(),
+  };
 }
 
 const shorten = (id: string) => (id.length > 28 ? `…${id.slice(-27)}` : id);

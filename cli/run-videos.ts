@@ -52,7 +52,7 @@ export function overrideMetadata(options: CaptureOptions): Record<string, string
   return metadata;
 }
 
-interface VideoToRun {
+export interface VideoToRun {
   readonly path: string;
   readonly key: string;
   readonly size: number;
@@ -92,7 +92,7 @@ export function videosToRun(paths: readonly string[], key: string | undefined, s
 /** Multipart above 8 MiB, four parts in flight: what the AWS CLI does for large files. */
 const PART_SIZE = 8 * 1024 * 1024;
 
-async function uploadVideo(
+export async function uploadVideo(
   connection: PipelineConnection,
   video: VideoToRun,
   metadata: Record<string, string>,

@@ -1,13 +1,21 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
-import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { JOB_TABLE_KEY } from '../pipeline/job-record';
+import {
+  type AttributeValue,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  paginateScan,
+} from '@aws-sdk/client-dynamodb';
+import { JOB_LIST_INDEX, JOB_TABLE_KEY } from '../pipeline/job-record';
 
 // dynalite ships no types. With `path` it keeps tables in LevelDB on disk, so the job table
 // outlives the run and `frames status` can read it afterwards.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number; path?: string }) => Server;
+const dynalite = require('dynalite') as (options: { createTableMs: number; deleteTableMs: number; path?: string }) => Server;
 
 export interface LocalDynamoServer {
   readonly endpoint: string;
@@ -17,7 +25,7 @@ export interface LocalDynamoServer {
 /** Starts dynalite on 127.0.0.1: tables on disk under `directory`, or in memory without one. */
 export async function startDynamoServer(options: { readonly directory?: string; readonly port?: number } = {}): Promise<LocalDynamoServer> {
   if (options.directory) mkdirSync(options.directory, { recursive: true });
-  const server = dynalite({ createTableMs: 0, path: options.directory });
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, path: options.directory });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -28,20 +36,42 @@ export async function startDynamoServer(options: { readonly directory?: string; 
   };
 }
 
-/** Creates the job table as the stack declares it (modules/job-table.ts), unless it exists. */
+/**
+ * Creates the job table as the stack declares it (modules/job-table.ts), unless it exists. A table
+ * kept in a data directory from before the list index existed is rebuilt with it, items and all:
+ * dynalite cannot add an index to a table (DynamoDB's UpdateTable can).
+ */
 export async function ensureJobTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey, sortKey, name: indexName } = JOB_LIST_INDEX;
+  let existing;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    existing = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  }
+  if (existing?.GlobalSecondaryIndexes?.some((index) => index.IndexName === indexName)) return;
+  const items: Record<string, AttributeValue>[] = [];
+  if (existing) {
+    for await (const page of paginateScan({ client }, { TableName: tableName, ConsistentRead: true })) items.push(...(page.Items ?? []));
+    await client.send(new DeleteTableCommand({ TableName: tableName }));
   }
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [{ AttributeName: JOB_TABLE_KEY, KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: JOB_TABLE_KEY, AttributeType: 'S' }],
+      AttributeDefinitions: [JOB_TABLE_KEY, partitionKey, sortKey].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: indexName,
+          KeySchema: [
+            { AttributeName: partitionKey, KeyType: 'HASH' },
+            { AttributeName: sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
     }),
   );
+  for (const item of items) await client.send(new PutItemCommand({ TableName: tableName, Item: item }));
 }

@@ -8,6 +8,15 @@ import type { ClipSegment } from './clip-timeline';
 /** The job table's partition key: the stack, local mode and the CLI create and read it by this. */
 export const JOB_TABLE_KEY = 'VideoId';
 
+/**
+ * The job table's one index, for `frames list`: runs by status, newest first (`CreatedAt` is set
+ * when a run is claimed). Keys only: the index is written when a run is created and when its status
+ * changes (a handful of writes a run), never by the per-batch counters; the CLI reads the listed
+ * records themselves with BatchGetItem. The stack (modules/job-table.ts) and local mode
+ * (local/dynamo-server.ts) both create it from this.
+ */
+export const JOB_LIST_INDEX = { name: 'ByStatus', partitionKey: 'Status', sortKey: 'CreatedAt' } as const;
+
 export const JOB_STATUS = {
   clipping: 'CLIPPING',
   submitted: 'SUBMITTED',

@@ -155,13 +155,19 @@ describe('upload events', () => {
 });
 
 describe('the job table', () => {
-  it('is on demand, keyed by VideoId, recoverable and encrypted', () => {
+  it('is on demand, keyed by VideoId, recoverable and encrypted, with a keys-only index by status and creation time', () => {
     expect(resourcesOf(stack, 'aws_dynamodb_table')).toEqual([
       expect.objectContaining({
         name: 'frames-jobs',
         billing_mode: 'PAY_PER_REQUEST',
         hash_key: 'VideoId',
-        attribute: [{ name: 'VideoId', type: 'S' }],
+        attribute: [
+          { name: 'VideoId', type: 'S' },
+          { name: 'Status', type: 'S' },
+          { name: 'CreatedAt', type: 'S' },
+        ],
+        // Keys only, so the per-batch counter updates never write to the index.
+        global_secondary_index: [{ name: 'ByStatus', hash_key: 'Status', range_key: 'CreatedAt', projection_type: 'KEYS_ONLY' }],
         point_in_time_recovery: { enabled: true },
         server_side_encryption: { enabled: true },
       }),

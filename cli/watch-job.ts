@@ -1,0 +1,75 @@
+import { runningCloud } from '../local/local-cloud';
+import { JOB_STATUS, type JobRecord } from '../pipeline/job-record';
+import { CliError, EXIT } from './exit-codes';
+import { printReports } from './follow-job';
+import { jobReport } from './job-report';
+import { JobNeverStartedError, isFinished, readJob, watchJob } from './job-watch';
+import { againstTarget, openJobTable } from './pipeline-connection';
+import { progressView } from './progress-view';
+import type { Io } from './run-videos';
+import { unknownVideo } from './show-status';
+import { type StackTarget, type TargetOptions, resolveTarget } from './stack-target';
+
+export interface WatchOptions extends TargetOptions {
+  readonly json?: boolean;
+  /** Seconds to wait for a job that does not exist yet (just uploaded). */
+  readonly waitSeconds?: number;
+}
+
+/**
+ * Reads while a job changes: the local cloud writes often, a deployed MediaConvert job reports
+ * about once a minute, so a deployed watch backs off further.
+ */
+export const WATCH_POLLING = {
+  local: { pollMs: 250, maxPollMs: 2_000 },
+  deployed: { pollMs: 1_000, maxPollMs: 15_000 },
+} as const;
+
+/**
+ * `frames watch <videoId>`: live progress of a video's current run until it is COMPLETE or FAILED,
+ * then the report; exits as `frames run` does (0 COMPLETE, 1 FAILED, 3 no such job).
+ */
+export async function watchCommand(videoId: string, options: WatchOptions, io: Io): Promise<number> {
+  const target = resolveTarget(options);
+  const table = await againstTarget(target, () => openJobTable(target));
+  let record: JobRecord;
+  try {
+    const first = await againstTarget(target, () => readJob(table.dynamodb, table.jobTable, videoId));
+    // Nothing can start a job locally without a running cloud: no point waiting for one.
+    if (!first && target.kind === 'local' && !runningCloud(target.dataDirectory)) throw unknownVideo(target, videoId);
+    if (first && !isFinished(first)) assertSomethingRunsIt(target, first);
+    const view = progressView(io.stderr, [videoId], first?.SourceStream ? 'clip' : 'upload');
+    if (first?.SourceSize !== undefined) view.uploaded(videoId, first.SourceSize, first.SourceSize);
+    try {
+      record = await againstTarget(target, () =>
+        watchJob({
+          dynamodb: table.dynamodb,
+          table: table.jobTable,
+          videoId,
+          onUpdate: (update) => view.update(update),
+          startTimeoutMs: (options.waitSeconds ?? 30) * 1000,
+          ...WATCH_POLLING[target.kind],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof JobNeverStartedError) throw unknownVideo(target, videoId);
+      throw error;
+    } finally {
+      view.stop();
+    }
+  } finally {
+    await table.close();
+  }
+  return printReports([jobReport(record)], options.json, io.stdout);
+}
+
+/** A local run only moves while a local cloud runs; waiting on one that does not would never end. */
+function assertSomethingRunsIt(target: StackTarget, record: JobRecord): void {
+  if (target.kind !== 'local' || runningCloud(target.dataDirectory)) return;
+  const stage = record.Status === JOB_STATUS.processing ? `${(record.ProcessedFrames ?? 0) + (record.FailedFrames ?? 0)}/${record.TotalFrames} frames` : record.Status;
+  throw new CliError(
+    `${record.VideoId} stopped at ${stage} when its local cloud stopped, and no local cloud runs on ${target.dataDirectory} now. ` +
+      'Upload it again into a running cloud (frames local up, then frames upload), or use frames run.',
+    EXIT.environment,
+  );
+}
