@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { AwsContext } from './aws-context';
+import { CliPolicy } from './cli-policy';
 import { EventTrigger } from './event-trigger';
 import { FailureQueue } from './failure-queue';
 import { FrameQueue } from './frame-queue';
@@ -219,6 +220,14 @@ export class FramePipelineStack extends TerraformStack {
       });
     }
 
+    const cliPolicy = new CliPolicy(this, 'cli-policy', {
+      policyName: resourceName(config, 'cli'),
+      context,
+      ingressBucket: ingress.bucket,
+      egressBucket: egress.bucket,
+      jobTable: jobs.table,
+    });
+
     const outputs: Record<string, { value: string; description: string }> = {
       region: { value: context.region, description: 'Region the pipeline runs in' },
       pipeline_name: { value: config.namePrefix, description: 'The "pipeline" a clip request event names (detail.pipeline)' },
@@ -233,6 +242,7 @@ export class FramePipelineStack extends TerraformStack {
       frame_dead_letter_queue: { value: frameQueue.deadLetterQueue.url, description: 'Batches that failed every delivery' },
       ingress_failures_queue: { value: ingressFailures.queue.url, description: 'Upload events that could not be handled' },
       completion_failures_queue: { value: completionFailures.queue.url, description: 'Job state events that could not be handled' },
+      cli_policy_arn: { value: cliPolicy.policy.arn, description: 'Attach to the identities that use the frames CLI with this stack' },
     };
     for (const [id, output] of Object.entries(outputs)) new TerraformOutput(this, id, output);
   }

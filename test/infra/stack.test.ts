@@ -299,6 +299,7 @@ describe('functions', () => {
 describe('outputs and configuration', () => {
   it('outputs the bucket names, table, function names and region', () => {
     expect(Object.keys(stack.output).sort()).toEqual([
+      'cli_policy_arn',
       'completion_failures_queue',
       'completion_function',
       'egress_bucket',
@@ -388,3 +389,25 @@ describe('KVS clips', () => {
   });
 });
 
+
+describe('the CLI policy', () => {
+  it('allows exactly what the frames command does: upload, read jobs and the status index, download results, request clips', () => {
+    const policy = theResource(stack, 'aws_iam_policy', (p) => p.name === 'frames-cli');
+    const bucketArn = (prefix: string) => referenceTo(stack, 'aws_s3_bucket', (b) => b.bucket_prefix === prefix, 'arn');
+    const tableArn = referenceTo(stack, 'aws_dynamodb_table', () => true, 'arn');
+    expect(JSON.parse(policy.policy).Statement).toEqual([
+      { Sid: 'UploadVideos', Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn('frames-ingress-')}/*` },
+      { Sid: 'DownloadResults', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn('frames-egress-')}/*` },
+      { Sid: 'ReadJobs', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Resource: tableArn },
+      { Sid: 'ListJobs', Effect: 'Allow', Action: 'dynamodb:Query', Resource: `${tableArn}/index/ByStatus` },
+      {
+        Sid: 'RequestClips',
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: expect.stringMatching(/^arn:\$\{.+\}:events:\$\{.+\}:\$\{.+\}:event-bus\/default$/),
+        Condition: { StringEquals: { 'events:source': 'video-frame-pipeline' } },
+      },
+    ]);
+    expect(stack.output.cli_policy_arn.value).toBe(referenceTo(stack, 'aws_iam_policy', (p) => p.name === 'frames-cli', 'arn'));
+  });
+});

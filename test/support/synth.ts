@@ -52,7 +52,7 @@ export function allStatements(synthesized: SynthesizedStack): { where: string; s
   for (const [id, role] of Object.entries(synthesized.resource.aws_iam_role ?? {})) {
     documents.push({ where: `trust of ${id}`, json: role.assume_role_policy });
   }
-  for (const type of ['aws_iam_role_policy', 'aws_s3_bucket_policy', 'aws_sqs_queue_policy']) {
+  for (const type of ['aws_iam_role_policy', 'aws_iam_policy', 'aws_s3_bucket_policy', 'aws_sqs_queue_policy']) {
     for (const [id, policy] of Object.entries(synthesized.resource[type] ?? {})) {
       documents.push({ where: `${type}.${id}`, json: policy.policy });
     }
