@@ -10,6 +10,7 @@ import { showStatus } from './show-status';
 import { resultsCommand } from './fetch-results';
 import { LIST_LIMITS, listCommand } from './list-jobs';
 import { uploadCommand } from './upload';
+import { estimateCommand } from './estimate/estimate-command';
 import { watchCommand } from './watch-job';
 import { JOB_STATUS } from '../pipeline/job-record';
 
@@ -35,6 +36,22 @@ Which pipeline (first match wins):
   ./stack-outputs.json         the outputs file the README's deploy command writes
   otherwise                    the local cloud on --data-dir
 A deployed stack is reached with the standard AWS credential chain (AWS_PROFILE, SSO, keys, roles).`;
+
+const ESTIMATE_HELP = `
+The figures (README, "frames estimate", says how each is counted):
+  frames        ceil(duration x fps), at most --max-captures; batches of processing.framesPerMessage
+  MediaConvert  output minutes of the frame capture and the 180-line proxy (1 s steps, 10 s minimum),
+                priced by resolution (SD/HD/UHD) and output frame rate class
+  S3 requests   PUT/LIST: upload, one per frame, proxy, listing, batch results, results files;
+                GET/HEAD: the input, one per frame, batch results, your download
+  S3 storage    frames, proxy and batch results for framesRetentionDays; video and results a month
+  Lambda        requests of ingress, completion (one per MediaConvert event) and workers, and GB-seconds
+                from the processor's time per frame (measured here on sample frames, or --ms-per-frame)
+  SQS           SendMessageBatch, and the event source mapping's receives and deletes
+  DynamoDB      write units of the job record (it grows a few bytes a batch) and its status index
+  wall time     extraction at 1x real time, fan-out, processing on min(maxConcurrency, invocations)
+                workers, fan-in
+Prices are a dated table; check it against AWS's pages or pass your own with --prices.`;
 
 /** The options that choose the pipeline a command talks to (cli/stack-target.ts). */
 function targetOptions(command: Command): Command {
@@ -186,6 +203,20 @@ export function program(): Command {
       .option('--json', 'print the job and the paths as one JSON object'),
   ).action(async (videoId: string, flags: TargetFlags & { out?: string }) => {
     process.exitCode = await resultsCommand(videoId, { ...targetOf(flags), out: flags.out }, io);
+  });
+
+  captureOptions(
+    frames
+      .command('estimate')
+      .description('Estimate what a run on the deployed stack would produce, cost and take (no AWS account needed)')
+      .argument('<video>', 'the video file: probed, and 5 sample frames measured with the configured processor')
+      .option('--region <region>', 'prices of this region (default: $AWS_REGION, the stack config, or us-east-1)')
+      .option('--prices <file>', 'a price table of the shape of cli/estimate/aws-prices.json (default: that file)')
+      .option('--ms-per-frame <ms>', "the processor's time per frame on Lambda, instead of the time measured here")
+      .option('--json', 'print the inputs, the assumptions and every figure as one JSON object')
+      .addHelpText('after', ESTIMATE_HELP),
+  ).action(async (video: string, flags: RunFlags & { region?: string; prices?: string; msPerFrame?: string }) => {
+    process.exitCode = await estimateCommand(video, flags, io);
   });
 
   const local = frames.command('local').description('The local cloud: S3, DynamoDB, SQS, MediaConvert, Kinesis Video Streams and EventBridge on this machine');

@@ -16,12 +16,20 @@ export interface CliResult {
 }
 
 /** Runs the real `frames` command in a child process, as a person would. */
-export function frames(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<CliResult> {
+export function frames(
+  args: readonly string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     execFile(
       process.execPath,
       [FRAMES_CLI, ...args],
-      { timeout: options.timeoutMs ?? 120_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, FRAMES_DATA_DIR: '' } },
+      {
+        timeout: options.timeoutMs ?? 120_000,
+        maxBuffer: 16 * 1024 * 1024,
+        env: { ...process.env, FRAMES_DATA_DIR: '', ...options.env },
+        cwd: options.cwd,
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
         const reports = stdout

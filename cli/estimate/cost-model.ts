@@ -1,0 +1,231 @@
+import type { FrameRate } from '../../pipeline/capture-settings';
+import type { RegionPrices } from './price-table';
+
+/**
+ * What one video costs to run through the deployed pipeline, and how long it takes: plain
+ * arithmetic over what the pipeline does per video (counted from the code: see each figure) and a
+ * price table. The README's "frames estimate" section explains every figure.
+ */
+
+/** The video, as ffmpeg probed it. */
+export interface VideoFacts {
+  readonly durationMs: number;
+  readonly width: number;
+  readonly height: number;
+  /** The source's frame rate (the proxy output has it too). */
+  readonly frameRate: number;
+  readonly bytes: number;
+}
+
+/** The run's settings: the stack config and the overrides. */
+export interface RunSettings {
+  readonly fps: FrameRate;
+  readonly maxCaptures: number;
+  readonly framesPerMessage: number;
+  readonly messagesPerInvocation: number;
+  readonly maxConcurrency: number;
+  readonly workerMemoryMb: number;
+  readonly eventFunctionMemoryMb: number;
+  readonly framesRetentionDays: number;
+}
+
+/** What was measured on sample frames of this video (or given on the command line). */
+export interface FrameFacts {
+  readonly jpegBytes: number;
+  readonly processorMs: number;
+  /** One line of results.jsonl. */
+  readonly resultLineBytes: number;
+}
+
+/**
+ * The figures nobody publishes, chosen and documented here; `--json` prints them with the estimate.
+ */
+export const ASSUMPTIONS = {
+  /** MediaConvert's speed on frame capture plus the small proxy, as a multiple of real time. */
+  mediaConvertRealTimeFactor: 1,
+  /** Queueing, input probing and the first event, before progress. */
+  mediaConvertStartSeconds: 15,
+  /** MediaConvert reads the input in ranges: one GET per this many bytes (at least one). */
+  mediaConvertReadBytesPerGet: 8 * 1024 * 1024,
+  /** STATUS_UPDATE events come about once a minute of the job (FIELD-NOTES). */
+  statusUpdateSeconds: 60,
+  /** Lambda time of one event (ingress submit, or one MediaConvert state event). */
+  eventFunctionSeconds: 0.5,
+  /** Completion: time per 1,000-key listing page and per 10-message send. */
+  listPageSeconds: 0.1,
+  sendBatchSeconds: 0.03,
+  /** Worker overhead per invocation beyond the frames: record read, batch results write, count. */
+  workerInvocationSeconds: 0.3,
+  /** Fan-in: read of one batch's results, and write speed of results.jsonl. */
+  fanInBatchSeconds: 0.02,
+  fanInBytesPerSecond: 50 * 1024 * 1024,
+  /** Size of the job record without its DoneBatches set, and per member of that set. */
+  jobRecordBytes: 1024,
+  doneBatchMemberBytes: 3,
+  /** lib-storage's default part size (results.jsonl) and the CLI's (uploads over it go multipart). */
+  resultsPartBytes: 5 * 1024 * 1024,
+  uploadPartBytes: 8 * 1024 * 1024,
+  /** The proxy: 180 lines at up to 400 kb/s (job-templates/frame-capture.json). */
+  proxyBitsPerSecond: 400_000,
+  proxyHeight: 180,
+  /** Days in a billing month, for storage kept a few days. */
+  daysPerMonth: 30,
+} as const;
+
+export type Assumptions = typeof ASSUMPTIONS;
+
+export interface MediaConvertOutputCost {
+  readonly output: 'frame capture' | 'proxy';
+  readonly rateClass: string;
+  readonly billedMinutes: number;
+  readonly usd: number;
+}
+
+export interface Estimate {
+  readonly frames: number;
+  readonly batches: number;
+  readonly workerInvocations: number;
+  readonly mediaConvert: { readonly outputMinutes: number; readonly outputs: readonly MediaConvertOutputCost[]; readonly usd: number };
+  readonly s3: {
+    readonly writeRequests: number;
+    readonly readRequests: number;
+    readonly storageGbMonths: number;
+    readonly requestsUsd: number;
+    readonly storageUsd: number;
+  };
+  readonly lambda: { readonly requests: number; readonly gbSeconds: number; readonly usd: number };
+  readonly sqs: { readonly requests: number; readonly usd: number };
+  readonly dynamodb: { readonly writeUnits: number; readonly readUnits: number; readonly usd: number };
+  readonly totalUsd: number;
+  readonly wallTime: {
+    readonly extractionSeconds: number;
+    readonly fanOutSeconds: number;
+    readonly processingSeconds: number;
+    readonly fanInSeconds: number;
+    readonly workers: number;
+    readonly totalSeconds: number;
+  };
+}
+
+const GB = 1024 ** 3;
+
+/** Frames MediaConvert captures: the first, then one every D/N s while inside the video: ceil(duration × N/D). */
+export function framesFor(durationMs: number, fps: FrameRate, maxCaptures: number): number {
+  // A quotient of integers that is a whole number comes out exact in floating point.
+  const captures = Math.ceil((durationMs * fps.numerator) / (1000 * fps.denominator));
+  return Math.max(0, Math.min(maxCaptures, captures));
+}
+
+/** MediaConvert's rate classes: SD below 720 lines, HD to 1080, UHD above; frame rate to 30, 60, above. */
+export function rateClass(height: number, frameRate: number): { resolution: 'SD' | 'HD' | 'UHD'; frameRate: 'upTo30fps' | 'upTo60fps' | 'above60fps' } {
+  const lines = height;
+  return {
+    resolution: lines < 720 ? 'SD' : lines <= 1080 ? 'HD' : 'UHD',
+    frameRate: frameRate <= 30 ? 'upTo30fps' : frameRate <= 60 ? 'upTo60fps' : 'above60fps',
+  };
+}
+
+export function estimateRun(video: VideoFacts, settings: RunSettings, frame: FrameFacts, prices: RegionPrices, assume: Assumptions = ASSUMPTIONS): Estimate {
+  const durationSeconds = video.durationMs / 1000;
+  const frames = framesFor(video.durationMs, settings.fps, settings.maxCaptures);
+  const batches = Math.ceil(frames / settings.framesPerMessage);
+  const workerInvocations = Math.ceil(batches / settings.messagesPerInvocation);
+  const captureRate = settings.fps.numerator / settings.fps.denominator;
+
+  // MediaConvert: two outputs, each billed for the video's duration in whole seconds, 10 s at least.
+  const billedMinutes = Math.max(Math.ceil(durationSeconds), prices.mediaconvert.minimumBilledSeconds) / 60;
+  const output = (name: MediaConvertOutputCost['output'], height: number, rate: number): MediaConvertOutputCost => {
+    const rateOf = rateClass(height, rate);
+    return {
+      output: name,
+      rateClass: `${rateOf.resolution} ${rateOf.frameRate.replace('upTo', '≤').replace('above', '>').replace('fps', ' fps')}`,
+      billedMinutes,
+      usd: billedMinutes * prices.mediaconvert.perOutputMinute[rateOf.resolution][rateOf.frameRate],
+    };
+  };
+  const outputs = [output('frame capture', video.height, captureRate), output('proxy', assume.proxyHeight, video.frameRate)];
+  const mediaConvertUsd = outputs.reduce((sum, o) => sum + o.usd, 0);
+
+  // S3 requests. Writes (PUT, POST, LIST): the upload (one PUT, or create + parts + complete), one
+  // PUT per frame and one for the proxy (MediaConvert), the completion's listing of the frames
+  // (1,000 keys a page), one batch-results PUT per batch, results.jsonl (create + parts +
+  // complete) and summary.json. Reads (GET, HEAD): ingress's HEAD, MediaConvert's ranged reads of
+  // the input, a GET per frame (workers), one per batch's results (fan-in), and the CLI's two downloads.
+  const uploadWrites = video.bytes > assume.uploadPartBytes ? 2 + Math.ceil(video.bytes / assume.uploadPartBytes) : 1;
+  const resultsBytes = frames * frame.resultLineBytes;
+  const resultsWrites = resultsBytes > assume.resultsPartBytes ? 2 + Math.ceil(resultsBytes / assume.resultsPartBytes) : 1;
+  const listPages = Math.max(1, Math.ceil(frames / 1000));
+  const writeRequests = uploadWrites + frames + 1 + listPages + batches + resultsWrites + 1;
+  const inputReads = Math.max(1, Math.ceil(video.bytes / assume.mediaConvertReadBytesPerGet));
+  const readRequests = 1 + inputReads + frames + batches + 2;
+  const requestsUsd = (writeRequests / 1000) * prices.s3.writeRequestsPerThousand + (readRequests / 1000) * prices.s3.readRequestsPerThousand;
+
+  // S3 storage for the first month: frames, proxy and batch results for the retention days (the
+  // frames bucket expires them), the source video and the results for the whole month.
+  const proxyBytes = (assume.proxyBitsPerSecond / 8) * durationSeconds;
+  const expiringBytes = frames * frame.jpegBytes + proxyBytes + resultsBytes;
+  const keptBytes = video.bytes + resultsBytes;
+  const retainedMonths = Math.min(settings.framesRetentionDays, assume.daysPerMonth) / assume.daysPerMonth;
+  const storageGbMonths = (expiringBytes * retainedMonths + keptBytes) / GB;
+  const storageUsd = storageGbMonths * prices.s3.storagePerGbMonth;
+
+  // Timeline, which also gives the Lambda time of the event functions.
+  const extractionSeconds = assume.mediaConvertStartSeconds + durationSeconds / assume.mediaConvertRealTimeFactor;
+  const statusUpdates = Math.floor(extractionSeconds / assume.statusUpdateSeconds);
+  const fanOutSeconds = listPages * assume.listPageSeconds + Math.ceil(batches / 10) * assume.sendBatchSeconds;
+  const invocationSeconds =
+    settings.framesPerMessage * settings.messagesPerInvocation * (frame.processorMs / 1000) + assume.workerInvocationSeconds;
+  const workers = Math.max(1, Math.min(settings.maxConcurrency, workerInvocations));
+  const processingSeconds = workerInvocations === 0 ? 0 : Math.ceil(workerInvocations / workers) * invocationSeconds;
+  const fanInSeconds = batches * assume.fanInBatchSeconds + resultsBytes / assume.fanInBytesPerSecond;
+
+  // Lambda. Requests: ingress 1; completion per MediaConvert event (PROGRESSING, INPUT_INFORMATION,
+  // one STATUS_UPDATE a minute, COMPLETE); workers one per invocation (the last one also fans in).
+  const eventInvocations = 1 + 3 + statusUpdates;
+  const lambdaRequests = eventInvocations + workerInvocations;
+  const eventGb = settings.eventFunctionMemoryMb / 1024;
+  const workerGb = settings.workerMemoryMb / 1024;
+  const workerSeconds = frames * (frame.processorMs / 1000) + workerInvocations * assume.workerInvocationSeconds + fanInSeconds;
+  const gbSeconds = eventGb * (eventInvocations * assume.eventFunctionSeconds + fanOutSeconds) + workerGb * workerSeconds;
+  const lambdaUsd = (lambdaRequests / 1e6) * prices.lambda.requestsPerMillion + gbSeconds * prices.lambda.perGbSecond;
+
+  // SQS: SendMessageBatch (10 a call), and per worker invocation the event source mapping's
+  // ReceiveMessage and DeleteMessageBatch. An idle queue's long polls are a fixed cost, not per video.
+  const sqsRequests = Math.ceil(batches / 10) + 2 * workerInvocations;
+  const sqsUsd = (sqsRequests / 1e6) * prices.sqs.requestsPerMillion;
+
+  // DynamoDB write units: 1 per KB of the larger of the item before and after each write.
+  // The claim, submission, each STATUS_UPDATE, start of processing and fanned-out mark: 1 each.
+  // Batch b's count adds b to DoneBatches, so the item grows by a few bytes a batch; the fan-in
+  // lease and completion write the full-size item. The keys-only status index: 1 write when the
+  // run is created, 2 at each of its 3 status changes (EXTRACTING, PROCESSING, COMPLETE).
+  const itemUnits = (doneBatches: number) => Math.ceil((assume.jobRecordBytes + doneBatches * assume.doneBatchMemberBytes) / 1024);
+  let batchUnits = 0;
+  for (let b = 1; b <= batches; b += 1) batchUnits += itemUnits(b);
+  const writeUnits = 2 + statusUpdates + 2 + batchUnits + 2 * itemUnits(batches) + (1 + 2 * 3);
+  // Read units: consistent reads, 1 per 4 KB: each worker invocation reads the record.
+  const readUnits = workerInvocations * Math.ceil((assume.jobRecordBytes + batches * assume.doneBatchMemberBytes) / 4096);
+  const dynamodbUsd =
+    (writeUnits / 1e6) * prices.dynamodb.writeRequestUnitsPerMillion + (readUnits / 1e6) * prices.dynamodb.readRequestUnitsPerMillion;
+
+  const totalUsd = mediaConvertUsd + requestsUsd + storageUsd + lambdaUsd + sqsUsd + dynamodbUsd;
+  return {
+    frames,
+    batches,
+    workerInvocations,
+    mediaConvert: { outputMinutes: outputs.reduce((sum, o) => sum + o.billedMinutes, 0), outputs, usd: mediaConvertUsd },
+    s3: { writeRequests, readRequests, storageGbMonths, requestsUsd, storageUsd },
+    lambda: { requests: lambdaRequests, gbSeconds, usd: lambdaUsd },
+    sqs: { requests: sqsRequests, usd: sqsUsd },
+    dynamodb: { writeUnits, readUnits, usd: dynamodbUsd },
+    totalUsd,
+    wallTime: {
+      extractionSeconds,
+      fanOutSeconds,
+      processingSeconds,
+      fanInSeconds,
+      workers,
+      totalSeconds: extractionSeconds + fanOutSeconds + processingSeconds + fanInSeconds,
+    },
+  };
+}
