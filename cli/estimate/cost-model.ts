@@ -59,8 +59,11 @@ export const ASSUMPTIONS = {
   /** Fan-in: read of one batch's results, and write speed of results.jsonl. */
   fanInBatchSeconds: 0.02,
   fanInBytesPerSecond: 50 * 1024 * 1024,
-  /** Size of the job record without its DoneBatches set, and per member of that set. */
-  jobRecordBytes: 1024,
+  /**
+   * Size of the job record without its DoneBatches set (measured: a finished record of a short key
+   * is about 1,030 bytes in 36 attributes), and per member of that set (a number of up to 4 digits).
+   */
+  jobRecordBytes: 1000,
   doneBatchMemberBytes: 3,
   /** lib-storage's default part size (results.jsonl) and the CLI's (uploads over it go multipart). */
   resultsPartBytes: 5 * 1024 * 1024,
@@ -195,14 +198,15 @@ export function estimateRun(video: VideoFacts, settings: RunSettings, frame: Fra
   const sqsUsd = (sqsRequests / 1e6) * prices.sqs.requestsPerMillion;
 
   // DynamoDB write units: 1 per KB of the larger of the item before and after each write.
-  // The claim, submission, each STATUS_UPDATE, start of processing and fanned-out mark: 1 each.
-  // Batch b's count adds b to DoneBatches, so the item grows by a few bytes a batch; the fan-in
-  // lease and completion write the full-size item. The keys-only status index: 1 write when the
-  // run is created, 2 at each of its 3 status changes (EXTRACTING, PROCESSING, COMPLETE).
+  // Before any batch: the claim, the submission, each STATUS_UPDATE, the start of processing and
+  // the fanned-out mark. Batch b's count adds b to DoneBatches, so the item grows a few bytes a
+  // batch; the fan-in lease and the completion write the full-size item. The keys-only status
+  // index: 1 write when the run is created, 2 at each of its 3 status changes.
   const itemUnits = (doneBatches: number) => Math.ceil((assume.jobRecordBytes + doneBatches * assume.doneBatchMemberBytes) / 1024);
   let batchUnits = 0;
   for (let b = 1; b <= batches; b += 1) batchUnits += itemUnits(b);
-  const writeUnits = 2 + statusUpdates + 2 + batchUnits + 2 * itemUnits(batches) + (1 + 2 * 3);
+  const indexUnits = 1 + 2 * 3;
+  const writeUnits = (2 + statusUpdates + 2) * itemUnits(0) + batchUnits + 2 * itemUnits(batches) + indexUnits;
   // Read units: consistent reads, 1 per 4 KB: each worker invocation reads the record.
   const readUnits = workerInvocations * Math.ceil((assume.jobRecordBytes + batches * assume.doneBatchMemberBytes) / 4096);
   const dynamodbUsd =

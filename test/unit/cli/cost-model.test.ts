@@ -1,0 +1,166 @@
+import { ASSUMPTIONS, estimateRun, framesFor, rateClass } from '../../../cli/estimate/cost-model';
+import { loadPrices, pricesFor } from '../../../cli/estimate/price-table';
+import type { RegionPrices } from '../../../cli/estimate/price-table';
+
+/** Prices written out here, so the hand computation below does not move when the table is updated. */
+const PRICES: RegionPrices = {
+  mediaconvert: {
+    minimumBilledSeconds: 10,
+    perOutputMinute: {
+      SD: { upTo30fps: 0.0075, upTo60fps: 0.015, above60fps: 0.03 },
+      HD: { upTo30fps: 0.015, upTo60fps: 0.03, above60fps: 0.06 },
+      UHD: { upTo30fps: 0.03, upTo60fps: 0.06, above60fps: 0.12 },
+    },
+  },
+  s3: { storagePerGbMonth: 0.023, writeRequestsPerThousand: 0.005, readRequestsPerThousand: 0.0004 },
+  lambda: { requestsPerMillion: 0.2, perGbSecond: 0.0000133334 },
+  sqs: { requestsPerMillion: 0.4 },
+  dynamodb: { writeRequestUnitsPerMillion: 0.625, readRequestUnitsPerMillion: 0.125 },
+  eventbridge: { customEventsPerMillion: 1 },
+};
+
+const SETTINGS = {
+  fps: { numerator: 1, denominator: 1 },
+  maxCaptures: 1_000_000,
+  framesPerMessage: 100,
+  messagesPerInvocation: 1,
+  maxConcurrency: 50,
+  workerMemoryMb: 1536,
+  eventFunctionMemoryMb: 512,
+  framesRetentionDays: 7,
+};
+
+describe('the estimate, against a case computed by hand', () => {
+  // A 10-minute 1080p30 dash-cam file of 100 MiB at 1 fps; 200 kB JPEGs, a 50 ms processor, 200-byte result lines.
+  const video = { durationMs: 600_000, width: 1920, height: 1080, frameRate: 30, bytes: 100 * 1024 * 1024 };
+  const frame = { jpegBytes: 200_000, processorMs: 50, resultLineBytes: 200 };
+  const estimate = estimateRun(video, SETTINGS, frame, PRICES);
+
+  it('frames, batches and invocations', () => {
+    expect(estimate.frames).toBe(600); // ceil(600 s × 1 fps)
+    expect(estimate.batches).toBe(6); // 600 / 100
+    expect(estimate.workerInvocations).toBe(6); // one message an invocation
+  });
+
+  it('MediaConvert: 10 minutes each of an HD ≤30 fps frame capture and an SD ≤30 fps proxy', () => {
+    expect(estimate.mediaConvert.outputs).toEqual([
+      { output: 'frame capture', rateClass: 'HD ≤30 fps', billedMinutes: 10, usd: 10 * 0.015 },
+      { output: 'proxy', rateClass: 'SD ≤30 fps', billedMinutes: 10, usd: 10 * 0.0075 },
+    ]);
+    expect(estimate.mediaConvert.outputMinutes).toBe(20);
+    expect(estimate.mediaConvert.usd).toBeCloseTo(0.225, 10);
+  });
+
+  it('S3 requests and storage', () => {
+    // Writes: upload in 13 parts of 8 MiB + create + complete = 15; 600 frames; proxy 1; listing 1;
+    // batch results 6; results.jsonl (120,000 bytes, one PUT) 1; summary 1.
+    expect(estimate.s3.writeRequests).toBe(15 + 600 + 1 + 1 + 6 + 1 + 1);
+    // Reads: ingress HEAD 1; input reads 13 (one per 8 MiB); 600 frames; 6 batch results; 2 downloads.
+    expect(estimate.s3.readRequests).toBe(1 + 13 + 600 + 6 + 2);
+    expect(estimate.s3.requestsUsd).toBeCloseTo((625 / 1000) * 0.005 + (622 / 1000) * 0.0004, 12);
+    // Frames 600 × 200 kB + proxy 50,000 B/s × 600 s + batch results 120,000 B for 7 of 30 days;
+    // the 100 MiB video and 120,000 B of results for the month.
+    const gbMonths = ((600 * 200_000 + 30_000_000 + 120_000) * (7 / 30) + (104_857_600 + 120_000)) / 2 ** 30;
+    expect(estimate.s3.storageGbMonths).toBeCloseTo(gbMonths, 12);
+    expect(estimate.s3.storageUsd).toBeCloseTo(gbMonths * 0.023, 12);
+  });
+
+  it('wall time: 615 s of extraction, then one wave of 6 workers', () => {
+    expect(estimate.wallTime.extractionSeconds).toBe(615); // 15 s start + 600 s at real time
+    expect(estimate.wallTime.fanOutSeconds).toBeCloseTo(0.1 + 0.03, 12); // 1 listing page, 1 send
+    expect(estimate.wallTime.workers).toBe(6);
+    expect(estimate.wallTime.processingSeconds).toBeCloseTo(100 * 0.05 + 0.3, 12); // one batch each
+    expect(estimate.wallTime.fanInSeconds).toBeCloseTo(6 * 0.02 + 120_000 / (50 * 1024 * 1024), 12);
+    expect(estimate.wallTime.totalSeconds).toBeCloseTo(615 + 0.13 + 5.3 + 0.12 + 120_000 / (50 * 1024 * 1024), 9);
+  });
+
+  it('Lambda: 14 event invocations (ingress, 3 state events, 10 status updates) and 6 workers', () => {
+    expect(estimate.lambda.requests).toBe(1 + 3 + 10 + 6); // floor(615 s / 60 s) = 10 status updates
+    const fanIn = 6 * 0.02 + 120_000 / (50 * 1024 * 1024);
+    const gbSeconds = 0.5 * (14 * 0.5 + 0.13) + 1.5 * (600 * 0.05 + 6 * 0.3 + fanIn);
+    expect(estimate.lambda.gbSeconds).toBeCloseTo(gbSeconds, 9);
+    expect(estimate.lambda.usd).toBeCloseTo((20 / 1e6) * 0.2 + gbSeconds * 0.0000133334, 12);
+  });
+
+  it('SQS and DynamoDB', () => {
+    expect(estimate.sqs.requests).toBe(1 + 2 * 6); // one SendMessageBatch; a receive and a delete per invocation
+    // The record stays under 1 KB (1,000 + 3 × 6 bytes): 1 unit a write. Claim, submission, 10 status
+    // updates, start of processing, fanned-out mark: 14; 6 batch counts; fan-in lease and completion 2;
+    // the status index 1 + 2 × 3.
+    expect(estimate.dynamodb.writeUnits).toBe(14 + 6 + 2 + 7);
+    expect(estimate.dynamodb.readUnits).toBe(6);
+    expect(estimate.dynamodb.usd).toBeCloseTo((29 / 1e6) * 0.625 + (6 / 1e6) * 0.125, 15);
+  });
+
+  it('the total is the sum of the parts', () => {
+    const parts = [estimate.mediaConvert.usd, estimate.s3.requestsUsd, estimate.s3.storageUsd, estimate.lambda.usd, estimate.sqs.usd, estimate.dynamodb.usd];
+    expect(estimate.totalUsd).toBeCloseTo(parts.reduce((a, b) => a + b, 0), 15);
+    // 0.225 + 0.0033738 + 0.0029990 + 0.0006900 + 0.0000052 + 0.0000189
+    expect(estimate.totalUsd).toBeCloseTo(0.2320869, 6);
+  });
+});
+
+describe('the estimate at scale: 65,010 frames (36 min 7 s at 30 fps)', () => {
+  const estimate = estimateRun(
+    { durationMs: 2_167_000, width: 1920, height: 1080, frameRate: 30, bytes: 4 * 2 ** 30 },
+    { ...SETTINGS, fps: { numerator: 30, denominator: 1 } },
+    { jpegBytes: 150_000, processorMs: 40, resultLineBytes: 180 },
+    PRICES,
+  );
+
+  it('grows the job record a few bytes a batch, so later batch counts cost 2, then 3 write units', () => {
+    expect(estimate.frames).toBe(65_010);
+    expect(estimate.batches).toBe(651);
+    // The record is 1,000 + 3b bytes after batch b: batches 1..8 stay within 1 KB (1 unit),
+    // 9..349 within 2 KB (2 units), 350..651 take 3; the lease and the completion write the full
+    // record (2,953 bytes): 3 each. Before the batches: 2 + floor(2,182 s / 60) = 36 status updates + 2.
+    expect(estimate.dynamodb.writeUnits).toBe(2 + 36 + 2 + (8 * 1 + 341 * 2 + 302 * 3) + 2 * 3 + 7);
+  });
+
+  it('runs the 651 invocations in 14 waves of the 50 workers', () => {
+    expect(estimate.wallTime.workers).toBe(50);
+    expect(estimate.wallTime.processingSeconds).toBeCloseTo(14 * (100 * 0.04 + 0.3), 9);
+  });
+
+  it('is a 60 fps UHD proxy and frame capture class where the source is', () => {
+    expect(rateClass(2160, 60)).toEqual({ resolution: 'UHD', frameRate: 'upTo60fps' });
+    expect(rateClass(719, 30)).toEqual({ resolution: 'SD', frameRate: 'upTo30fps' });
+    expect(rateClass(720, 120)).toEqual({ resolution: 'HD', frameRate: 'above60fps' });
+  });
+});
+
+describe('frames MediaConvert captures', () => {
+  it('is ceil(duration × rate), capped by maxCaptures', () => {
+    expect(framesFor(4_000, { numerator: 2, denominator: 1 }, 1_000)).toBe(8);
+    expect(framesFor(45_200, { numerator: 2, denominator: 1 }, 1_000)).toBe(91); // the KVS clip case
+    expect(framesFor(10_000, { numerator: 30_000, denominator: 1001 }, 1_000)).toBe(300); // 299.7
+    expect(framesFor(600_000, { numerator: 1, denominator: 1 }, 50)).toBe(50);
+    expect(framesFor(500, { numerator: 1, denominator: 3 }, 1_000)).toBe(1); // the first frame always
+  });
+
+  it('a 10-second minimum per output: a 4 s video bills 10 s twice', () => {
+    const short = estimateRun({ durationMs: 4_000, width: 320, height: 180, frameRate: 30, bytes: 10_000 }, SETTINGS, { jpegBytes: 5_000, processorMs: 5, resultLineBytes: 150 }, PRICES);
+    expect(short.mediaConvert.outputs.map((o) => o.billedMinutes)).toEqual([10 / 60, 10 / 60]);
+  });
+});
+
+describe('the price table in the repository', () => {
+  it('is dated, valid, and has the regions it names; an unknown region says which it has', () => {
+    const table = loadPrices();
+    expect(table.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(pricesFor(table, 'us-east-1', 'the table')).toEqual(expect.objectContaining({ s3: expect.any(Object) }));
+    expect(() => pricesFor(table, 'mars-north-1', 'the table')).toThrow(/no prices for mars-north-1 \(it has us-east-1, us-west-2\)/);
+  });
+
+  it('names every problem in a table a person wrote', () => {
+    const { writeFileSync, mkdtempSync } = jest.requireActual('node:fs') as typeof import('node:fs');
+    const path = `${mkdtempSync(`${require('node:os').tmpdir()}/prices-`)}/p.json`;
+    writeFileSync(path, JSON.stringify({ asOf: 'yesterday', currency: 'USD', regions: { 'us-east-1': { s3: {} } } }));
+    expect(() => loadPrices(path)).toThrow(/asOf: must be a date, YYYY-MM-DD.*regions\.us-east-1\.mediaconvert/);
+  });
+});
+
+test('the assumptions are the ones the README lists', () => {
+  expect(ASSUMPTIONS.mediaConvertRealTimeFactor).toBe(1);
+  expect(ASSUMPTIONS.statusUpdateSeconds).toBe(60);
+});
