@@ -58,20 +58,24 @@ export interface VideoToRun {
   readonly size: number;
 }
 
+/** The size of a file named on the command line, or a usage error that says why it cannot be read. */
+export function fileSizeOf(path: string): number {
+  try {
+    const stats = statSync(path);
+    if (!stats.isFile()) throw new CliError(`${path} is not a file.`, EXIT.usage);
+    return stats.size;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`, EXIT.usage);
+  }
+}
+
 /** Checks the files and names their keys before anything starts. */
 export function videosToRun(paths: readonly string[], key: string | undefined, suffixes: readonly string[]): VideoToRun[] {
   if (paths.length === 0) throw new CliError('Name at least one video file.', EXIT.usage);
   if (key !== undefined && paths.length > 1) throw new CliError('--key names one video; give one file with it.', EXIT.usage);
   const videos = paths.map((path) => {
-    let size: number;
-    try {
-      const stats = statSync(path);
-      if (!stats.isFile()) throw new CliError(`${path} is not a file.`, EXIT.usage);
-      size = stats.size;
-    } catch (error) {
-      if (error instanceof CliError) throw error;
-      throw new CliError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`, EXIT.usage);
-    }
+    const size = fileSizeOf(path);
     const objectKey = key ?? basename(path);
     if (!suffixes.some((suffix) => objectKey.toLowerCase().endsWith(suffix.toLowerCase()))) {
       throw new CliError(

@@ -1,11 +1,10 @@
-import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { probeMedia } from '../../local/ffmpeg';
 import { type FrameRate, InvalidCaptureSettingError, formatFrameRate, parseFrameRate, parseMaxCaptures, parseQuality } from '../../pipeline/capture-settings';
 import { loadProjectStackConfig } from '../../pipeline/stack-config';
 import { CliError, EXIT } from '../exit-codes';
 import { formatBytes } from '../progress-view';
-import type { CaptureOptions, Io } from '../run-videos';
+import { type CaptureOptions, type Io, fileSizeOf } from '../run-videos';
 import { ASSUMPTIONS, type Estimate, type RunSettings, type VideoFacts, estimateRun } from './cost-model';
 import { DEFAULT_PRICES, loadPrices, pricesFor } from './price-table';
 import { measureSampleFrames } from './sample-frames';
@@ -87,15 +86,7 @@ function parseMs(text: string): number {
 }
 
 async function probeVideo(path: string): Promise<VideoFacts> {
-  let bytes: number;
-  try {
-    const stats = statSync(path);
-    if (!stats.isFile()) throw new CliError(`${path} is not a file.`, EXIT.usage);
-    bytes = stats.size;
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`, EXIT.usage);
-  }
+  const bytes = fileSizeOf(path);
   const probe = await probeMedia(path);
   if (!probe) throw new CliError(`${path} is not a video ffmpeg can read.`, EXIT.usage);
   if (!probe.video) throw new CliError(`${path} has no video stream (audio only?): there would be no frames.`, EXIT.usage);

@@ -192,3 +192,36 @@ test('upload needs a running local cloud, and says how to start one', async () =
   expect(result.stderr).toContain('No local cloud is running on');
   expect(result.stderr).toContain('frames local up');
 });
+
+test('estimate refuses what it cannot estimate, and prices with a table given by --prices', async () => {
+  const noise = join(scratch.path, 'noise.mp4');
+  writeFileSync(noise, Buffer.alloc(4096, 7));
+  const notVideo = await frames(['estimate', noise]);
+  expect(notVideo.code).toBe(2);
+  expect(notVideo.stderr).toContain('is not a video ffmpeg can read');
+
+  const unknownRegion = await frames(['estimate', video, '--region', 'mars-north-1']);
+  expect(unknownRegion.code).toBe(2);
+  expect(unknownRegion.stderr).toContain('no prices for mars-north-1');
+
+  // A table of one's own: MediaConvert at ten times the price, the rest as in the repository's.
+  const table = JSON.parse(readFileSync(join(__dirname, '../../cli/estimate/aws-prices.json'), 'utf8'));
+  const mine = table.regions['us-east-1'];
+  const base = JSON.parse((await frames(['estimate', video, '--fps', '5', '--ms-per-frame', '10', '--json'])).stdout);
+  for (const rates of Object.values(mine.mediaconvert.perOutputMinute) as Record<string, number>[]) {
+    for (const name of Object.keys(rates)) rates[name] *= 10;
+  }
+  const pricesFile = join(scratch.path, 'prices.json');
+  writeFileSync(pricesFile, JSON.stringify({ ...table, asOf: '2027-01-01', regions: { 'eu-north-1': mine } }));
+  const priced = await frames(['estimate', video, '--fps', '5', '--ms-per-frame', '10', '--region', 'eu-north-1', '--prices', pricesFile, '--json']);
+  expect(priced.code).toBe(0);
+  const result = JSON.parse(priced.stdout);
+  expect(result.prices).toEqual(expect.objectContaining({ asOf: '2027-01-01', file: pricesFile }));
+  expect(result.measured.processorMs).toBe(10);
+  expect(result.estimate.mediaConvert.usd).toBeCloseTo(base.estimate.mediaConvert.usd * 10, 10);
+
+  const text = await frames(['estimate', video, '--fps', '5']);
+  expect(text.stdout).toMatch(/frames\s+15 JPEGs/);
+  expect(text.stdout).toMatch(/total\s+\$\d+\.\d{4}/);
+  expect(text.stdout).toContain('prices of');
+});
