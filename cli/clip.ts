@@ -5,10 +5,10 @@ import { OVERRIDE_METADATA } from '../pipeline/definition';
 import { CliError, EXIT } from './exit-codes';
 import { explainNeverStarted, followToReport, printReports } from './follow-job';
 import { readJob } from './job-watch';
-import { againstTarget, connectDeployedPipeline, connectLocalPipeline } from './pipeline-connection';
+import { connectDeployedPipeline, connectLocalPipeline, withTarget } from './pipeline-connection';
 import { progressView } from './progress-view';
 import { type CaptureOptions, type Io, overrideMetadata } from './run-videos';
-import { type DeployedTarget, type TargetOptions, resolveTarget } from './stack-target';
+import type { DeployedTarget, TargetOptions } from './stack-target';
 import { shellQuote } from './upload';
 
 export interface ClipOptions extends CaptureOptions, TargetOptions {
@@ -28,8 +28,9 @@ export interface ClipOptions extends CaptureOptions, TargetOptions {
  */
 export async function requestClip(options: ClipOptions, io: Io): Promise<number> {
   const request = clipRequestOf(options);
-  const target = resolveTarget(options);
-  return target.kind === 'deployed' ? sendToDeployedStack(request, target, options.json, io) : clipLocally(request, options, io);
+  return withTarget(options, (target) =>
+    target.kind === 'deployed' ? sendToDeployedStack(request, target, options.json, io) : clipLocally(request, options, io),
+  );
 }
 
 /** The request, checked with the pipeline's own rules so a mistake fails here, before anything runs. */
@@ -98,7 +99,7 @@ async function clipLocally(request: ClipRequest & { videoId: string }, options: 
 async function sendToDeployedStack(request: ReturnType<typeof clipRequestOf>, stack: DeployedTarget, json: boolean | undefined, io: Io): Promise<number> {
   const connection = connectDeployedPipeline(stack);
   try {
-    await againstTarget(stack, () => putClipRequest(connection.events, stack.pipelineName, request));
+    await putClipRequest(connection.events, stack.pipelineName, request);
   } finally {
     await connection.close();
   }

@@ -2,8 +2,8 @@ import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClien
 import { JOB_LIST_INDEX, JOB_STATUS, JOB_TABLE_KEY, type JobRecord, type JobStatus } from '../pipeline/job-record';
 import { CliError, EXIT } from './exit-codes';
 import { type JobReport, jobReport } from './job-report';
-import { againstTarget, openJobTable } from './pipeline-connection';
-import { type TargetOptions, resolveTarget } from './stack-target';
+import { openJobTable, withTarget } from './pipeline-connection';
+import type { TargetOptions } from './stack-target';
 
 export const LIST_LIMITS = { default: 20, max: 1000 } as const;
 const STATUSES = Object.values(JOB_STATUS);
@@ -12,22 +12,22 @@ const KEYS_PER_BATCH_GET = 100;
 
 export interface ListOptions extends TargetOptions {
   readonly status?: string;
-  readonly limit?: string;
+  readonly limit?: number;
   readonly json?: boolean;
 }
 
 /** `frames list`: the most recent runs, newest first, from the job table's status index. */
 export async function listCommand(options: ListOptions, io: { readonly stdout: NodeJS.WriteStream }): Promise<number> {
   const status = parseStatus(options.status);
-  const limit = parseLimit(options.limit);
-  const target = resolveTarget(options);
-  const table = await againstTarget(target, () => openJobTable(target));
-  let records: JobRecord[];
-  try {
-    records = await againstTarget(target, () => recentJobs(table.dynamodb, table.jobTable, { status, limit }));
-  } finally {
-    await table.close();
-  }
+  const limit = options.limit ?? LIST_LIMITS.default;
+  const records = await withTarget(options, async (target) => {
+    const table = await openJobTable(target);
+    try {
+      return await recentJobs(table.dynamodb, table.jobTable, { status, limit });
+    } finally {
+      await table.close();
+    }
+  });
   const reports = records.map((record) => jobReport(record));
   if (options.json) for (const report of reports) io.stdout.write(`${JSON.stringify(report)}\n`);
   else io.stdout.write(reports.length > 0 ? `${formatJobTable(reports)}\n` : `No jobs${status ? ` with status ${status}` : ''}.\n`);
@@ -39,15 +39,6 @@ function parseStatus(text: string | undefined): JobStatus | undefined {
   const status = STATUSES.find((candidate) => candidate === text.toUpperCase());
   if (!status) throw new CliError(`--status must be one of ${STATUSES.join(', ')}; got ${JSON.stringify(text)}.`, EXIT.usage);
   return status;
-}
-
-function parseLimit(text: string | undefined): number {
-  if (text === undefined) return LIST_LIMITS.default;
-  const limit = Number(text);
-  if (!/^\d+$/.test(text) || limit < 1 || limit > LIST_LIMITS.max) {
-    throw new CliError(`--limit must be a whole number from 1 to ${LIST_LIMITS.max}; got ${JSON.stringify(text)}.`, EXIT.usage);
-  }
-  return limit;
 }
 
 /**

@@ -177,7 +177,7 @@ export function program(): Command {
       .command('watch')
       .description("Follow a video's job with live progress bars until it is COMPLETE or FAILED (exit 0 or 1)")
       .argument('<videoId>', 'the video id (the uploaded key)')
-      .option('--wait <seconds>', 'how long to wait for a job that has not started yet (just uploaded)', parseSeconds, 30)
+      .option('--wait <seconds>', 'how long to wait for a job that has not started yet (just uploaded)', wholeNumber('--wait', 0, 86_400), 30)
       .option('--json', 'print the final record as one JSON object'),
   ).action(async (videoId: string, flags: TargetFlags & { wait: number }) => {
     process.exitCode = await watchCommand(videoId, { ...targetOf(flags), waitSeconds: flags.wait }, io);
@@ -188,9 +188,9 @@ export function program(): Command {
       .command('list')
       .description('List recent jobs, newest first (from the job table\'s status index: no table scan)')
       .option('--status <status>', `only jobs in this status: ${Object.values(JOB_STATUS).join(', ')}`)
-      .option('--limit <n>', `at most this many (1..${LIST_LIMITS.max})`, String(LIST_LIMITS.default))
+      .option('--limit <n>', `at most this many (1..${LIST_LIMITS.max})`, wholeNumber('--limit', 1, LIST_LIMITS.max), LIST_LIMITS.default)
       .option('--json', 'print one JSON object per job per line'),
-  ).action(async (flags: TargetFlags & { status?: string; limit?: string }) => {
+  ).action(async (flags: TargetFlags & { status?: string; limit: number }) => {
     process.exitCode = await listCommand({ ...targetOf(flags), status: flags.status, limit: flags.limit }, io);
   });
 
@@ -223,7 +223,7 @@ export function program(): Command {
   local
     .command('up')
     .description('Start the local cloud and keep it running; uploads to its ingress bucket run through the pipeline')
-    .option('--port <n>', 'first of six consecutive ports (S3, DynamoDB, SQS, MediaConvert, KVS, EventBridge); default: free ports', parsePort)
+    .option('--port <n>', 'first of six consecutive ports (S3, DynamoDB, SQS, MediaConvert, KVS, EventBridge); default: free ports', wholeNumber('--port', 1024, 65_530))
     .option('--processor <path>', 'processor module (exports processFrame)')
     .option('--json', 'print the endpoints and resource names as JSON')
     .addOption(dataDirOption())
@@ -255,16 +255,15 @@ export function program(): Command {
   return frames;
 }
 
-function parseSeconds(value: string): number {
-  const seconds = Number(value);
-  if (!/^\d+$/.test(value) || seconds > 86_400) throw new CliError('--wait must be a whole number of seconds, at most 86400', EXIT.usage);
-  return seconds;
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1024 || port > 65530) throw new CliError('--port must be a whole number from 1024 to 65530', EXIT.usage);
-  return port;
+/** A commander parser for a whole-number option within bounds: a usage error (exit 2) otherwise. */
+function wholeNumber(flag: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number < min || number > max) {
+      throw new CliError(`${flag} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}.`, EXIT.usage);
+    }
+    return number;
+  };
 }
 
 async function main(argv: readonly string[]): Promise<void> {

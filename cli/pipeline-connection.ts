@@ -10,7 +10,7 @@ import { pipelineNames } from '../pipeline/topology';
 import { loadProjectStackConfig } from '../pipeline/stack-config';
 import { explainAwsError } from './aws-errors';
 import { CliError, EXIT } from './exit-codes';
-import type { DeployedTarget, StackTarget } from './stack-target';
+import { type DeployedTarget, type StackTarget, type TargetOptions, resolveTarget } from './stack-target';
 
 /** What reading jobs needs: the job table and a client for it. */
 export interface JobTableConnection {
@@ -194,12 +194,13 @@ export async function openJobTable(target: StackTarget): Promise<JobTableConnect
 }
 
 /**
- * Runs a command's work against a target, turning AWS errors from a deployed stack into a plain
- * message with what to do (cli/aws-errors.ts).
+ * Finds the target of a command's options and runs the command's work on it, turning AWS errors
+ * from a deployed stack into a plain message with what to do (cli/aws-errors.ts).
  */
-export async function againstTarget<T>(target: StackTarget, work: () => Promise<T>): Promise<T> {
+export async function withTarget<T>(options: TargetOptions, work: (target: StackTarget) => Promise<T>): Promise<T> {
+  const target = resolveTarget(options);
   try {
-    return await work();
+    return await work(target);
   } catch (error) {
     if (target.kind === 'deployed') throw explainAwsError(error, target, target.region ?? process.env.AWS_REGION);
     throw error;

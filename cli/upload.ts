@@ -1,8 +1,8 @@
 import { EXIT } from './exit-codes';
-import { againstTarget, dataDirectoryOf, openPipeline } from './pipeline-connection';
+import { dataDirectoryOf, openPipeline, withTarget } from './pipeline-connection';
 import { byteProgress } from './progress-view';
 import { type CaptureOptions, type Io, overrideMetadata, uploadVideo, videosToRun } from './run-videos';
-import { type TargetOptions, resolveTarget } from './stack-target';
+import type { TargetOptions } from './stack-target';
 import { loadProjectStackConfig } from '../pipeline/stack-config';
 
 export interface UploadOptions extends CaptureOptions, TargetOptions {
@@ -18,20 +18,22 @@ export interface UploadOptions extends CaptureOptions, TargetOptions {
 export async function uploadCommand(path: string, options: UploadOptions, io: Io): Promise<number> {
   const metadata = overrideMetadata(options);
   const [video] = videosToRun([path], options.key, loadProjectStackConfig().videoSuffixes);
-  const target = resolveTarget(options);
-  const connection = await againstTarget(target, () => openPipeline(target, { startLocal: false }));
-  const progress = byteProgress(io.stderr, video.key, video.size);
-  try {
-    await againstTarget(target, () => uploadVideo(connection, video, metadata, (bytes) => progress.update(bytes)));
-  } finally {
-    progress.stop();
-    await connection.close();
-  }
+  const bucket = await withTarget(options, async (target) => {
+    const connection = await openPipeline(target, { startLocal: false });
+    const progress = byteProgress(io.stderr, video.key, video.size);
+    try {
+      await uploadVideo(connection, video, metadata, (bytes) => progress.update(bytes));
+      return connection.ingressBucket;
+    } finally {
+      progress.stop();
+      await connection.close();
+    }
+  });
   const follow = `frames watch ${shellQuote(video.key)}${followFlags(options)}`;
   io.stdout.write(
     options.json
-      ? `${JSON.stringify({ videoId: video.key, bucket: connection.ingressBucket, key: video.key, bytes: video.size, overrides: metadata })}\n`
-      : `Uploaded ${video.key} to s3://${connection.ingressBucket}/${video.key}\nVideo id: ${video.key}\nFollow it: ${follow}\n`,
+      ? `${JSON.stringify({ videoId: video.key, bucket, key: video.key, bytes: video.size, overrides: metadata })}\n`
+      : `Uploaded ${video.key} to s3://${bucket}/${video.key}\nVideo id: ${video.key}\nFollow it: ${follow}\n`,
   );
   return EXIT.ok;
 }

@@ -4,11 +4,11 @@ import { CliError, EXIT } from './exit-codes';
 import { printReports } from './follow-job';
 import { jobReport } from './job-report';
 import { JobNeverStartedError, isFinished, readJob, watchJob } from './job-watch';
-import { againstTarget, openJobTable } from './pipeline-connection';
+import { openJobTable, withTarget } from './pipeline-connection';
 import { progressView } from './progress-view';
 import type { Io } from './run-videos';
 import { unknownVideo } from './show-status';
-import { type StackTarget, type TargetOptions, resolveTarget } from './stack-target';
+import type { TargetOptions } from './stack-target';
 
 export interface WatchOptions extends TargetOptions {
   readonly json?: boolean;
@@ -30,45 +30,43 @@ export const WATCH_POLLING = {
  * then the report; exits as `frames run` does (0 COMPLETE, 1 FAILED, 3 no such job).
  */
 export async function watchCommand(videoId: string, options: WatchOptions, io: Io): Promise<number> {
-  const target = resolveTarget(options);
-  const table = await againstTarget(target, () => openJobTable(target));
-  let record: JobRecord;
-  try {
-    const first = await againstTarget(target, () => readJob(table.dynamodb, table.jobTable, videoId));
-    // Nothing can start a job locally without a running cloud: no point waiting for one.
-    if (!first && target.kind === 'local' && !runningCloud(target.dataDirectory)) throw unknownVideo(target, videoId);
-    if (first && !isFinished(first)) assertSomethingRunsIt(target, first);
-    const view = progressView(io.stderr, [videoId], first?.SourceStream ? 'clip' : 'upload');
-    if (first?.SourceSize !== undefined) view.uploaded(videoId, first.SourceSize, first.SourceSize);
+  const record = await withTarget(options, async (target) => {
+    const table = await openJobTable(target);
     try {
-      record = await againstTarget(target, () =>
-        watchJob({
+      const first = await readJob(table.dynamodb, table.jobTable, videoId);
+      // A local run only moves while a local cloud runs: without one, waiting would never end.
+      if (target.kind === 'local' && !runningCloud(target.dataDirectory)) {
+        if (!first) throw unknownVideo(target, videoId);
+        if (!isFinished(first)) throw stoppedWithItsCloud(first, target.dataDirectory);
+      }
+      const view = progressView(io.stderr, [videoId], first?.SourceStream ? 'clip' : 'upload');
+      if (first?.SourceSize !== undefined) view.uploaded(videoId, first.SourceSize, first.SourceSize);
+      try {
+        return await watchJob({
           dynamodb: table.dynamodb,
           table: table.jobTable,
           videoId,
           onUpdate: (update) => view.update(update),
           startTimeoutMs: (options.waitSeconds ?? 30) * 1000,
           ...WATCH_POLLING[target.kind],
-        }),
-      );
-    } catch (error) {
-      if (error instanceof JobNeverStartedError) throw unknownVideo(target, videoId);
-      throw error;
+        });
+      } catch (error) {
+        if (error instanceof JobNeverStartedError) throw unknownVideo(target, videoId);
+        throw error;
+      } finally {
+        view.stop();
+      }
     } finally {
-      view.stop();
+      await table.close();
     }
-  } finally {
-    await table.close();
-  }
+  });
   return printReports([jobReport(record)], options.json, io.stdout);
 }
 
-/** A local run only moves while a local cloud runs; waiting on one that does not would never end. */
-function assertSomethingRunsIt(target: StackTarget, record: JobRecord): void {
-  if (target.kind !== 'local' || runningCloud(target.dataDirectory)) return;
+function stoppedWithItsCloud(record: JobRecord, dataDirectory: string): CliError {
   const stage = record.Status === JOB_STATUS.processing ? `${(record.ProcessedFrames ?? 0) + (record.FailedFrames ?? 0)}/${record.TotalFrames} frames` : record.Status;
-  throw new CliError(
-    `${record.VideoId} stopped at ${stage} when its local cloud stopped, and no local cloud runs on ${target.dataDirectory} now. ` +
+  return new CliError(
+    `${record.VideoId} stopped at ${stage} when its local cloud stopped, and no local cloud runs on ${dataDirectory} now. ` +
       'Upload it again into a running cloud (frames local up, then frames upload), or use frames run.',
     EXIT.environment,
   );

@@ -121,9 +121,8 @@ export function framesFor(durationMs: number, fps: FrameRate, maxCaptures: numbe
 
 /** MediaConvert's rate classes: SD below 720 lines, HD to 1080, UHD above; frame rate to 30, 60, above. */
 export function rateClass(height: number, frameRate: number): { resolution: 'SD' | 'HD' | 'UHD'; frameRate: 'upTo30fps' | 'upTo60fps' | 'above60fps' } {
-  const lines = height;
   return {
-    resolution: lines < 720 ? 'SD' : lines <= 1080 ? 'HD' : 'UHD',
+    resolution: height < 720 ? 'SD' : height <= 1080 ? 'HD' : 'UHD',
     frameRate: frameRate <= 30 ? 'upTo30fps' : frameRate <= 60 ? 'upTo60fps' : 'above60fps',
   };
 }

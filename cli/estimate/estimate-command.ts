@@ -102,7 +102,7 @@ async function probeVideo(path: string): Promise<VideoFacts> {
 
 const usd = (value: number) => (value >= 1 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`);
 const count = (value: number) => value.toLocaleString('en-US');
-const plural = (value: number, noun: string) => `${count(value)} ${noun}${value === 1 ? '' : 's'}`;
+const plural = (value: number, noun: string, nouns = `${noun}s`) => `${count(value)} ${value === 1 ? noun : nouns}`;
 
 export function formatDuration(seconds: number): string {
   const whole = Math.round(seconds);
@@ -132,7 +132,7 @@ function describeEstimate(
       `captured at ${capture.fps} fps, quality ${capture.quality}`,
     `Estimated for ${context.region} with the prices of ${context.prices.asOf} (${context.prices.file})`,
     '',
-    row('frames', `${count(estimate.frames)} JPEGs of ~${formatBytes(measured.jpegBytes)}, in ${plural(estimate.batches, 'batch').replace(/hs$/, 'hes')}`),
+    row('frames', `${count(estimate.frames)} JPEGs of ~${formatBytes(measured.jpegBytes)}, in ${plural(estimate.batches, 'batch', 'batches')}`),
     row(
       'MediaConvert',
       `${estimate.mediaConvert.outputMinutes.toFixed(2)} output min: ${estimate.mediaConvert.outputs.map((o) => `${o.output} ${o.rateClass}`).join(', ')}`,

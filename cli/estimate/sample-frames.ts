@@ -23,7 +23,7 @@ export async function measureSampleFrames(options: {
   readonly durationMs: number;
   readonly quality: number;
   readonly processor: string;
-  /** Skips timing the processor (given on the command line instead). */
+  /** The processor's time per frame given on the command line: used instead of the time measured. */
   readonly processorMs?: number;
 }): Promise<FrameFacts & { readonly sampled: number }> {
   const directory = mkdtempSync(join(tmpdir(), 'frames-estimate-'));
