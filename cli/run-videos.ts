@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
 import {
+  type CaptureSettings,
   InvalidCaptureSettingError,
   formatFrameRate,
   parseFrameRate,
@@ -36,19 +37,29 @@ export interface Io {
 }
 
 /**
- * The capture overrides as the S3 object metadata the ingress function reads, checked here with
- * the pipeline's own parsers so a typo fails at once with the same message the job would record.
+ * The capture options given on the command line, parsed with the pipeline's own parsers so a typo
+ * fails at once (exit 2) with the same message the job would record.
  */
-export function overrideMetadata(options: CaptureOptions): Record<string, string> {
-  const metadata: Record<string, string> = {};
+export function parseCaptureOptions(options: CaptureOptions): Partial<CaptureSettings> {
   try {
-    if (options.fps !== undefined) metadata[OVERRIDE_METADATA.fps] = formatFrameRate(parseFrameRate(options.fps));
-    if (options.quality !== undefined) metadata[OVERRIDE_METADATA.quality] = String(parseQuality(options.quality));
-    if (options.maxCaptures !== undefined) metadata[OVERRIDE_METADATA.maxCaptures] = String(parseMaxCaptures(options.maxCaptures));
+    return {
+      ...(options.fps !== undefined ? { fps: parseFrameRate(options.fps) } : {}),
+      ...(options.quality !== undefined ? { quality: parseQuality(options.quality) } : {}),
+      ...(options.maxCaptures !== undefined ? { maxCaptures: parseMaxCaptures(options.maxCaptures) } : {}),
+    };
   } catch (error) {
     if (error instanceof InvalidCaptureSettingError) throw new CliError(error.message, EXIT.usage);
     throw error;
   }
+}
+
+/** The capture overrides as the S3 object metadata the ingress function reads. */
+export function overrideMetadata(options: CaptureOptions): Record<string, string> {
+  const { fps, quality, maxCaptures } = parseCaptureOptions(options);
+  const metadata: Record<string, string> = {};
+  if (fps !== undefined) metadata[OVERRIDE_METADATA.fps] = formatFrameRate(fps);
+  if (quality !== undefined) metadata[OVERRIDE_METADATA.quality] = String(quality);
+  if (maxCaptures !== undefined) metadata[OVERRIDE_METADATA.maxCaptures] = String(maxCaptures);
   return metadata;
 }
 

@@ -1,10 +1,10 @@
 import { basename, resolve } from 'node:path';
 import { probeMedia } from '../../local/ffmpeg';
-import { type FrameRate, InvalidCaptureSettingError, formatFrameRate, parseFrameRate, parseMaxCaptures, parseQuality } from '../../pipeline/capture-settings';
+import { formatFrameRate } from '../../pipeline/capture-settings';
 import { loadProjectStackConfig } from '../../pipeline/stack-config';
 import { CliError, EXIT } from '../exit-codes';
 import { formatBytes } from '../progress-view';
-import { type CaptureOptions, type Io, fileSizeOf } from '../run-videos';
+import { type CaptureOptions, type Io, fileSizeOf, parseCaptureOptions } from '../run-videos';
 import { ASSUMPTIONS, type Estimate, type RunSettings, type VideoFacts, estimateRun } from './cost-model';
 import { DEFAULT_PRICES, loadPrices, pricesFor } from './price-table';
 import { measureSampleFrames } from './sample-frames';
@@ -25,7 +25,7 @@ const EVENT_FUNCTION_MEMORY_MB = 512;
  */
 export async function estimateCommand(path: string, options: EstimateOptions, io: Io): Promise<number> {
   const config = loadProjectStackConfig();
-  const { fps, quality, maxCaptures } = captureOf(options, config.capture);
+  const { fps, quality, maxCaptures } = { ...config.capture, ...parseCaptureOptions(options) };
   const msPerFrame = options.msPerFrame === undefined ? undefined : parseMs(options.msPerFrame);
   const region = options.region ?? process.env.AWS_REGION ?? config.region ?? 'us-east-1';
   const pricesPath = resolve(options.prices ?? DEFAULT_PRICES);
@@ -62,19 +62,6 @@ export async function estimateCommand(path: string, options: EstimateOptions, io
   };
   io.stdout.write(options.json ? `${JSON.stringify({ ...context, estimate })}\n` : `${describeEstimate(context, estimate)}\n`);
   return EXIT.ok;
-}
-
-function captureOf(options: CaptureOptions, defaults: { fps: FrameRate; quality: number; maxCaptures: number }) {
-  try {
-    return {
-      fps: options.fps === undefined ? defaults.fps : parseFrameRate(options.fps),
-      quality: options.quality === undefined ? defaults.quality : parseQuality(options.quality),
-      maxCaptures: options.maxCaptures === undefined ? defaults.maxCaptures : parseMaxCaptures(options.maxCaptures),
-    };
-  } catch (error) {
-    if (error instanceof InvalidCaptureSettingError) throw new CliError(error.message, EXIT.usage);
-    throw error;
-  }
 }
 
 function parseMs(text: string): number {
