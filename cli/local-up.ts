@@ -20,7 +20,7 @@ export async function localUp(
   });
   const { endpoints, resources, credentials, region } = cloud;
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ endpoints, resources, region, credentials, logDirectory: cloud.logDirectory })}\n`);
+    io.stdout.write(`${JSON.stringify({ endpoints, resources, region, credentials, logDirectory: cloud.logDirectory, faults: cloud.faults })}\n`);
   } else {
     io.stdout.write(
       [
@@ -39,6 +39,7 @@ export async function localUp(
         `  job table       ${resources.jobTable}`,
         `  frame queue     ${resources.frameQueueUrl}`,
         `  function logs   ${cloud.logDirectory}`,
+        ...(cloud.faults.length > 0 ? [`  FAULTS INJECTED ${cloud.faults.join(', ')} (FRAMES_FAULTS; what each does: README, Reliability)`] : []),
         '',
         'With the AWS CLI:',
         `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey} AWS_REGION=${region}`,

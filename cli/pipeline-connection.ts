@@ -31,6 +31,8 @@ export interface PipelineConnection extends JobTableConnection {
   readonly videoSuffixes: readonly string[];
   /** True when this command started the local cloud (and stops it on close). */
   readonly ownsCloud: boolean;
+  /** A local cloud's injected faults (FRAMES_FAULTS), so commands can say so; none when deployed. */
+  readonly faults: readonly string[];
 }
 
 export const DEFAULT_DATA_DIRECTORY = '.frames';
@@ -53,6 +55,7 @@ function attach(description: LocalCloudDescription, config: StackConfig): Pipeli
     jobTable: description.resources.jobTable,
     videoSuffixes: config.videoSuffixes,
     ownsCloud: false,
+    faults: description.faults ?? [],
     close: async () => {
       s3.destroy();
       dynamo.destroy();
@@ -106,6 +109,7 @@ export async function connectLocalPipeline(options: {
     jobTable: cloud.resources.jobTable,
     videoSuffixes: config.videoSuffixes,
     ownsCloud: true,
+    faults: cloud.faults,
     close: async () => {
       events.destroy();
       await cloud.stop();
@@ -160,6 +164,7 @@ export function connectDeployedPipeline(stack: DeployedTarget): PipelineConnecti
     jobTable: stack.jobTable,
     videoSuffixes: loadProjectStackConfig().videoSuffixes,
     ownsCloud: false,
+    faults: [],
     close: async () => {
       s3.destroy();
       dynamo.destroy();

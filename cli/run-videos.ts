@@ -137,6 +137,7 @@ export async function runVideos(paths: readonly string[], options: RunOptions, i
     processor: options.processor,
     onWarning: (message) => warnings.push(message),
   });
+  if (connection.faults.length > 0) io.stderr.write(`Fault injection is on (FRAMES_FAULTS): ${connection.faults.join(', ')}\n`);
   const view = progressView(io.stderr, videos.map((video) => video.key));
   let reports: JobReport[];
   try {

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import {
@@ -19,19 +19,54 @@ const dynalite = require('dynalite') as (options: { createTableMs: number; delet
 
 export interface LocalDynamoServer {
   readonly endpoint: string;
+  /**
+   * From now on, answers one item write in `every` (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
+   * TransactWriteItems) with DynamoDB's throttling error instead of doing it; 0 stops. Fault
+   * injection (local/faults/fault-plan.ts, dynamodb-throttle): the SDK's retries and the pipeline's
+   * redeliveries must absorb it.
+   */
+  throttleItemWrites(every: number, onThrottled?: (operation: string) => void): void;
   stop(): Promise<void>;
 }
+
+const ITEM_WRITE = /\.(PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactWriteItems)$/;
 
 /** Starts dynalite on 127.0.0.1: tables on disk under `directory`, or in memory without one. */
 export async function startDynamoServer(options: { readonly directory?: string; readonly port?: number } = {}): Promise<LocalDynamoServer> {
   if (options.directory) mkdirSync(options.directory, { recursive: true });
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, path: options.directory });
+  let throttleEvery = 0;
+  let itemWrites = 0;
+  let onThrottled: ((operation: string) => void) | undefined;
+  const [dynaliteHandler] = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    if (throttleEvery > 0 && ITEM_WRITE.test(target) && ++itemWrites % throttleEvery === 0) {
+      request.resume();
+      onThrottled?.(target.slice(target.lastIndexOf('.') + 1));
+      response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+      response.end(
+        JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          message: 'The level of configured provisioned throughput for the table was exceeded (injected fault: dynamodb-throttle).',
+        }),
+      );
+      return;
+    }
+    dynaliteHandler(request, response);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    throttleItemWrites: (every, onThrottle) => {
+      throttleEvery = every;
+      itemWrites = 0;
+      onThrottled = onThrottle;
+    },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -33,20 +33,34 @@ export class EventRouter {
 
   private readonly retryDelaysMs: readonly number[];
   private readonly onError: (message: string) => void;
+  private readonly duplicate?: (description: string) => void;
 
   constructor(
     private readonly routes: readonly Route[],
-    options: { readonly retryDelaysMs?: readonly number[]; readonly onError?: (message: string) => void } = {},
+    options: {
+      readonly retryDelaysMs?: readonly number[];
+      readonly onError?: (message: string) => void;
+      /**
+       * EventBridge delivers at least once. Given, every matching event is delivered twice at the
+       * same time, and this is told (fault injection: local/faults/fault-plan.ts, duplicate-delivery).
+       */
+      readonly duplicate?: (description: string) => void;
+    } = {},
   ) {
     this.retryDelaysMs = options.retryDelaysMs ?? LOCAL_RETRY_DELAYS_MS;
     this.onError = options.onError ?? (() => undefined);
+    this.duplicate = options.duplicate;
   }
 
   publish(event: object): void {
     for (const route of this.routes) {
       if (!matchesPattern(event, route.rule.pattern)) continue;
-      const delivery = this.deliver(route, event).finally(() => this.inFlight.delete(delivery));
-      this.inFlight.add(delivery);
+      const copies = this.duplicate ? 2 : 1;
+      this.duplicate?.(`${(event as { 'detail-type'?: string })['detail-type']} event to ${route.target.name}`);
+      for (let copy = 0; copy < copies; copy += 1) {
+        const delivery = this.deliver(route, event).finally(() => this.inFlight.delete(delivery));
+        this.inFlight.add(delivery);
+      }
     }
   }
 

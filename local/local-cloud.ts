@@ -27,6 +27,16 @@ import { startLocalServices } from './services-host';
 import { startSqsServer } from './sqs-server';
 import { startEventsServer } from './events-server';
 import { startKvsServer } from './kvs/kvs-server';
+import {
+  FAULTS_VARIABLE,
+  FAULT_SETTINGS,
+  FAULT_STATE_VARIABLE,
+  type FaultName,
+  type FaultPlan,
+  needsFaultyProcessor,
+  parseFaultPlan,
+  recordInjectedFault,
+} from './faults/fault-plan';
 
 export interface LocalCloudOptions {
   /** Where objects, the job table, scratch space and logs live (default `.frames`). */
@@ -44,6 +54,8 @@ export interface LocalCloudOptions {
    * stopped; false for a cloud a single command starts and stops when it is done.
    */
   readonly shared?: boolean;
+  /** Faults to inject (local/faults/fault-plan.ts); default: the FRAMES_FAULTS variable, else none. */
+  readonly faults?: FaultPlan;
 }
 
 export interface LocalEndpoints {
@@ -67,6 +79,8 @@ export interface LocalCloudDescription {
   readonly endpoints: LocalEndpoints;
   readonly resources: PipelineResources & { readonly frameDeadLetterQueueUrl: string };
   readonly logDirectory: string;
+  /** Faults being injected (local/faults/fault-plan.ts); empty unless FRAMES_FAULTS says so. */
+  readonly faults: readonly FaultName[];
 }
 
 export interface LocalCloud extends LocalCloudDescription {
@@ -87,6 +101,9 @@ export class DataDirectoryInUseError extends Error {
 }
 
 export const CLOUD_FILE = 'cloud.json';
+
+/** The frame worker's processor under fault injection, wrapping the configured one. */
+const FAULTY_PROCESSOR = join(__dirname, 'faults', 'faulty-processor.ts');
 
 /** Execution environments at once for a function invoked by events rather than a queue. */
 const EVENT_TARGET_CONCURRENCY = 2;
@@ -137,6 +154,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     ? { ...baseConfig, processing: { ...baseConfig.processing, processor: resolve(options.processor) } }
     : baseConfig;
   const warn = options.onWarning ?? (() => undefined);
+  const faults = options.faults ?? parseFaultPlan(process.env[FAULTS_VARIABLE]);
+  const faultState = join(dataDirectory, 'faults');
+  if (faults.size > 0) mkdirSync(faultState, { recursive: true });
+  const noteFault = (fault: FaultName) => (detail: string) => recordInjectedFault(faultState, fault, detail);
   const names = pipelineNames(config);
   const buckets = {
     ingress: resourceName(config, 'ingress'),
@@ -178,6 +199,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       },
       credentials: LOCAL_CREDENTIALS,
       identity,
+      faults: {
+        stateDirectory: faultState,
+        s3Outage: faults.has('s3-outage') ? { bucket: buckets.frames, ms: FAULT_SETTINGS.s3OutageMs } : undefined,
+        mediaConvertErrorAfterFrames: faults.has('mediaconvert-error') ? FAULT_SETTINGS.mediaConvertErrorAfterFrames : undefined,
+      },
       onS3Event: (record) => {
         const event = objectCreatedEvent(record, identity);
         if (event) router?.publish(event);
@@ -205,7 +231,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     const deadLetterQueueArn = await queueArn(sqs, deadLetterQueueUrl);
     const frameQueueUrl = await createQueue(sqs, names.frameQueue, {
-      VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+      VisibilityTimeout: String(faults.size > 0 ? FAULT_SETTINGS.redeliverySeconds : settings.visibilityTimeoutSeconds),
       MessageRetentionPeriod: String(settings.messageRetentionSeconds),
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount: settings.maxReceiveCount }),
     });
@@ -242,11 +268,15 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       return consumer ? Math.min(consumer.maximumConcurrency, cores) : EVENT_TARGET_CONCURRENCY;
     };
     const specs = Object.values(topology.functions);
+    const configuredProcessor = topology.functions.frameWorker.processor;
     const bundles = bundleFunctions(
       specs.map((spec) => ({ entry: spec.entry, outputDirectory: join(bundleRoot, spec.name) })),
       // Only the frame worker imports the processor module; the alias is harmless to the others.
-      { processor: topology.functions.frameWorker.processor, nativeTarget: 'host' },
+      needsFaultyProcessor(faults)
+        ? { processor: FAULTY_PROCESSOR, innerProcessor: configuredProcessor, nativeTarget: 'host' }
+        : { processor: configuredProcessor, nativeTarget: 'host' },
     );
+
     const runners = {} as Record<FunctionKey, LambdaRunner>;
     for (const [index, spec] of specs.entries()) {
       const bundle = bundles[index];
@@ -254,7 +284,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         name: spec.name,
         arn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${spec.name}`,
         bundleDirectory: bundle.directory,
-        environment: { ...functionEndpoints(endpoints), ...runtimeEnvironment(spec) },
+        environment: {
+          ...functionEndpoints(endpoints),
+          ...runtimeEnvironment(spec),
+          ...(spec.key === 'frameWorker' && needsFaultyProcessor(faults)
+            ? { [FAULTS_VARIABLE]: [...faults].join(','), [FAULT_STATE_VARIABLE]: faultState }
+            : {}),
+        },
         timeoutSeconds: spec.timeoutSeconds,
         memoryMb: spec.memoryMb,
         maxConcurrency: concurrencyOf(spec.key),
@@ -270,7 +306,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrls[rule.failureQueue], MessageBody: JSON.stringify(record) }));
         },
       })),
-      { onError: warn },
+      { onError: warn, duplicate: faults.has('duplicate-delivery') ? noteFault('duplicate-delivery') : undefined },
     );
 
     const queueUrls = { frames: frameQueueUrl, 'frames-dead-letters': deadLetterQueueUrl };
@@ -285,10 +321,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         concurrency: concurrencyOf(consumer.target),
         target: runners[consumer.target],
         onError: warn,
+        duplicate: faults.has('duplicate-delivery') ? noteFault('duplicate-delivery') : undefined,
       });
       poller.start();
       stops.push(() => poller.stop());
     }
+
+    // Last, so setting the resources up is never throttled.
+    if (faults.has('dynamodb-throttle')) dynamo.throttleItemWrites(FAULT_SETTINGS.dynamoThrottleEvery, noteFault('dynamodb-throttle'));
 
     const description: LocalCloudDescription = {
       pid: process.pid,
@@ -298,6 +338,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       endpoints,
       resources,
       logDirectory,
+      faults: [...faults],
     };
     const cloudFile = join(dataDirectory, CLOUD_FILE);
     writeFileSync(cloudFile, `${JSON.stringify(description, null, 2)}\n`);

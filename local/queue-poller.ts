@@ -17,6 +17,11 @@ export interface QueuePollerOptions {
   readonly concurrency: number;
   readonly target: RouteTarget;
   readonly onError?: (message: string) => void;
+  /**
+   * SQS delivers at least once. Given, every batch goes to two invocations at the same time, each
+   * of which may delete it, and this is told (fault injection: local/faults/fault-plan.ts).
+   */
+  readonly duplicate?: (description: string) => void;
 }
 
 /** SQS hands out at most 10 messages per ReceiveMessage. */
@@ -94,15 +99,24 @@ export class QueuePoller {
 
   private async deliver(messages: Message[]): Promise<void> {
     const { options } = this;
-    let failed: Set<string>;
-    try {
-      const response = (await options.target.invoke(this.sqsEvent(messages))) as BatchResponse | null;
-      failed = failedMessageIds(response, messages);
-    } catch (error) {
-      options.onError?.(`${options.target.name} failed a batch of ${messages.length}: ${(error as Error).message}`);
-      return;
+    const event = this.sqsEvent(messages);
+    options.duplicate?.(`batch of ${messages.length} from ${options.queueArn} to ${options.target.name}`);
+    const invocations = await Promise.allSettled(
+      Array.from({ length: options.duplicate ? 2 : 1 }, () => options.target.invoke(event)),
+    );
+    // A message is done when any invocation that got it succeeded with it.
+    const done = messages.filter((message) =>
+      invocations.some(
+        (invocation) =>
+          invocation.status === 'fulfilled' &&
+          !failedMessageIds(invocation.value as BatchResponse | null, messages).has(message.MessageId!),
+      ),
+    );
+    for (const invocation of invocations) {
+      if (invocation.status === 'rejected') {
+        options.onError?.(`${options.target.name} failed a batch of ${messages.length}: ${(invocation.reason as Error).message}`);
+      }
     }
-    const done = messages.filter((message) => !failed.has(message.MessageId!));
     for (let start = 0; start < done.length; start += RECEIVE_LIMIT) {
       await options.sqs.send(
         new DeleteMessageBatchCommand({

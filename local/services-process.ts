@@ -6,13 +6,14 @@
  * from the CLI's process, because those writes and ffmpeg's output are CPU work best kept off the
  * process that runs the event router, the pollers and DynamoDB.
  */
-import { createServer } from 'node:http';
+import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { LocalMediaConvert } from './mediaconvert/mediaconvert-service';
 import { startMediaConvertServer } from './mediaconvert/mediaconvert-server';
 import { type ObjectEvent, ObjectStore } from './s3/object-store';
 import { s3RequestHandler } from './s3/s3-api';
+import { recordInjectedFault } from './faults/fault-plan';
 
 export interface ServicesProcessOptions {
   readonly s3: {
@@ -32,6 +33,15 @@ export interface ServicesProcessOptions {
   };
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly identity: { readonly region: string; readonly account: string };
+  /** Fault injection (local/faults/fault-plan.ts); none by default. */
+  readonly faults?: {
+    /** Where injected faults are noted (recordInjectedFault). */
+    readonly stateDirectory: string;
+    /** Refuse connections for `ms` from the first GET of an object in `bucket` (s3-outage). */
+    readonly s3Outage?: { readonly bucket: string; readonly ms: number };
+    /** The first job fails with ERROR after storing this many frames (mediaconvert-error). */
+    readonly mediaConvertErrorAfterFrames?: number;
+  };
 }
 
 export type ServicesMessage =
@@ -51,7 +61,18 @@ async function main(): Promise<void> {
   const store = await ObjectStore.open(options.s3.directory, options.s3.buckets, (event) => {
     if (notify.has(event.bucket)) send({ type: 's3-event', event });
   });
-  const s3 = createServer({ keepAliveTimeout: 30_000 }, s3RequestHandler({ store, credentials: options.credentials, region: options.identity.region }));
+  const handleS3 = s3RequestHandler({ store, credentials: options.credentials, region: options.identity.region });
+  const outage = options.faults?.s3Outage;
+  let outageStarted = false;
+  const s3 = createServer({ keepAliveTimeout: 30_000 }, (request, response) => {
+    if (outage && !outageStarted && request.method === 'GET' && request.url?.startsWith(`/${outage.bucket}/`)) {
+      outageStarted = true;
+      recordInjectedFault(options.faults!.stateDirectory, 's3-outage', `refusing connections for ${outage.ms} ms from GET ${request.url}`);
+      refuseConnections(s3, outage.ms);
+      return;
+    }
+    handleS3(request, response);
+  });
   await new Promise<void>((resolve, reject) => {
     s3.once('error', reject);
     s3.listen(options.s3.port ?? 0, '127.0.0.1', resolve);
@@ -68,6 +89,13 @@ async function main(): Promise<void> {
     maxConcurrentJobs: options.mediaConvert.maxConcurrentJobs,
     statusUpdateIntervalMs: options.mediaConvert.statusUpdateIntervalMs,
     uploadConcurrency: FRAME_WRITE_CONCURRENCY,
+    failFirstJob:
+      options.faults?.mediaConvertErrorAfterFrames === undefined
+        ? undefined
+        : {
+            afterFrames: options.faults.mediaConvertErrorAfterFrames,
+            onFailed: (jobId: string) => recordInjectedFault(options.faults!.stateDirectory, 'mediaconvert-error', `job ${jobId}`),
+          },
   });
   const mediaConvertServer = await startMediaConvertServer(mediaConvert, { port: options.mediaConvert.port });
 
@@ -85,6 +113,18 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   // The parent going away (even by SIGKILL) closes the IPC channel: stop with it.
   process.on('disconnect', stop);
+}
+
+/**
+ * The s3-outage fault: every open connection is dropped (the request that triggered it too) and
+ * the port stops accepting, so clients see resets and then ECONNREFUSED, until it listens again
+ * on the same port `ms` later.
+ */
+function refuseConnections(server: Server, ms: number): void {
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  server.closeAllConnections();
+  setTimeout(() => server.listen(port, '127.0.0.1'), ms).unref();
 }
 
 main().catch((error: unknown) => {

@@ -4,6 +4,10 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFil
 import { join, relative, resolve, sep } from 'node:path';
 import { PROCESSOR_MODULE } from './definition';
 
+const DEFAULT_PROCESSOR = 'functions/frame-worker/default-processor.ts';
+/** The processor a fault-injecting wrapper imports (BundleOptions.innerProcessor). */
+const INNER_PROCESSOR_MODULE = '@frames/inner-processor';
+
 /** Repository root: bundles are resolved from here whatever the caller's working directory. */
 export const PROJECT_ROOT = resolve(__dirname, '..');
 
@@ -20,6 +24,11 @@ export interface NativeTarget {
 export interface BundleOptions {
   /** The file the frame worker's `@frames/processor` import resolves to. */
   readonly processor?: string;
+  /**
+   * The file `@frames/inner-processor` resolves to: the configured processor, when `processor` is
+   * local mode's fault-injecting wrapper around it (local/faults/faulty-processor.ts).
+   */
+  readonly innerProcessor?: string;
   /**
    * Where native packages the bundle imports must run. A Lambda target installs that platform's
    * binaries next to index.js (from the npm registry, cached under .build/native); 'host' ships
@@ -71,7 +80,8 @@ export function bundleFunctions(
     absWorkingDir: PROJECT_ROOT,
     alias: {
       '@aws-sdk/credential-provider-node': './functions/shared/lambda-credentials.ts',
-      [PROCESSOR_MODULE]: resolve(PROJECT_ROOT, options.processor ?? 'functions/frame-worker/default-processor.ts'),
+      [PROCESSOR_MODULE]: resolve(PROJECT_ROOT, options.processor ?? DEFAULT_PROCESSOR),
+      [INNER_PROCESSOR_MODULE]: resolve(PROJECT_ROOT, options.innerProcessor ?? DEFAULT_PROCESSOR),
     },
     external: [...NATIVE_PACKAGES],
     // esbuild places each `out` under `outdir`: the directories' common ancestor.

@@ -48,6 +48,11 @@ export interface MediaConvertServiceOptions {
   /** STATUS_UPDATE cadence; MediaConvert's is a minute, local mode's a couple of seconds. */
   readonly statusUpdateIntervalMs: number;
   readonly uploadConcurrency: number;
+  /**
+   * Fault injection (local/faults/fault-plan.ts, mediaconvert-error): the first job to run fails
+   * with ERROR, as a mid-job service failure, once it has stored this many frames.
+   */
+  readonly failFirstJob?: { readonly afterFrames: number; readonly onFailed: (jobId: string) => void };
 }
 
 /** A repeated CreateJob with the same client request token within this window returns the first job. */
@@ -65,6 +70,7 @@ export class LocalMediaConvert {
   private readonly queued: string[] = [];
   private readonly running = new Set<Promise<void>>();
   private active = 0;
+  private jobsStarted = 0;
 
   constructor(private readonly options: MediaConvertServiceOptions) {}
 
@@ -198,9 +204,16 @@ export class LocalMediaConvert {
       let lastUpdate = 0;
       const probes = await Promise.all(inputPaths.map((path) => probeMedia(path)));
       const probe = probes[0];
+      const failure = this.jobsStarted++ === 0 ? this.options.failFirstJob : undefined;
       const sink = frames
         ? new FrameUploadSink({
-            upload: (index, body) => storage.write(frames.bucket, frameCaptureKey(frames, index), body, 'image/jpeg'),
+            upload: async (index, body) => {
+              if (failure && index >= failure.afterFrames) {
+                if (index === failure.afterFrames) failure.onFailed(job.id);
+                throw new Error(`injected fault (mediaconvert-error): the job failed after storing ${failure.afterFrames} frames`);
+              }
+              await storage.write(frames.bucket, frameCaptureKey(frames, index), body, 'image/jpeg');
+            },
             concurrency: uploadConcurrency,
           })
         : undefined;
