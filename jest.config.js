@@ -19,5 +19,12 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFilesAfterEnv: [...common.setupFilesAfterEnv, '<rootDir>/test/integration/support/setup.ts'],
     },
+    {
+      // Bad inputs, injected faults and load, in local mode: what the pipeline promises under stress.
+      ...common,
+      displayName: 'reliability',
+      testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
+      setupFilesAfterEnv: [...common.setupFilesAfterEnv, '<rootDir>/test/integration/support/setup.ts'],
+    },
   ],
 };

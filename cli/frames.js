@@ -10,5 +10,11 @@ process.emitWarning = (warning, ...rest) => {
   emitWarning(warning, ...rest);
 };
 
+// `frames list --json | head`: a reader that stops early is not an error; stop quietly, as Unix tools do.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 require('tsx/cjs/api').register();
 require('./main.ts');

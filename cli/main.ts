@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { addLocalStream } from './add-stream';
 import { requestClip } from './clip';
 import { CliError, EXIT } from './exit-codes';
+import { FaultPlanError } from '../local/faults/fault-plan';
 import { localUp } from './local-up';
 import { dataDirectoryOf } from './pipeline-connection';
 import { type RunOptions, runVideos } from './run-videos';
@@ -279,6 +280,11 @@ async function main(argv: readonly string[]): Promise<void> {
     if (error instanceof CliError) {
       io.stderr.write(`frames: ${error.message}\n`);
       process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof FaultPlanError) {
+      io.stderr.write(`frames: ${error.message}\n`);
+      process.exitCode = EXIT.usage;
       return;
     }
     io.stderr.write(`frames: ${(error as Error).stack ?? String(error)}\n`);

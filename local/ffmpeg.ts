@@ -46,6 +46,8 @@ export function ffmpegOutput(args: readonly string[]): Promise<{ code: number | 
 
 /** What ffmpeg reports about a media file's first video stream (and whether it has audio). */
 export interface MediaProbe {
+  /** ffmpeg's demuxer for the file: `mov,mp4,m4a,3gp,3g2,mj2`, `matroska,webm`, `png_pipe`, … */
+  readonly container: string;
   /** 0 when ffmpeg does not know (a stream without a duration). */
   readonly durationMs: number;
   readonly video?: {
@@ -67,6 +69,21 @@ export interface MediaProbe {
 const DURATION = /Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
 const PROBE_VIDEO = /Stream #\d+:\d+.*?: Video: (\w+)[^,]*, (\w+)(?:\(([^)]*)\))?, (\d{2,5})x(\d{2,5})/;
 const PROBE_RATE = /, (\d+(?:\.\d+)?) fps/;
+
+/** Demuxers of single pictures (and picture sequences), which MediaConvert does not take as video inputs. */
+const STILL_IMAGE_DEMUXER = /^(image2|[a-z0-9]+_pipe|gif|apng)$/;
+
+/**
+ * Why a probed file is no video MediaConvert would transcode, or undefined when it is one: a
+ * still image (even renamed .mp4), or a file with no video track (audio only).
+ */
+export function notAVideo(probe: MediaProbe): string | undefined {
+  if (STILL_IMAGE_DEMUXER.test(probe.container)) {
+    return `the input is a still image (${probe.container}), not a video; upload a video file (MP4, MOV, MKV, MPEG-TS, …)`;
+  }
+  if (!probe.video) return `the input has no video track${probe.hasAudio ? ' (it is audio only)' : ''}; upload a file with video`;
+  return undefined;
+}
 
 /** The input's duration from ffmpeg's `Duration: HH:MM:SS.ss` report line, or undefined if absent. */
 export function reportedDurationMs(text: string): number | undefined {
@@ -91,6 +108,7 @@ export function parseProbe(text: string): MediaProbe | undefined {
   const rate = videoLine ? PROBE_RATE.exec(videoLine) : null;
   const audio = /Stream #\d+:\d+.*?: Audio: (\w+)/.exec(text);
   return {
+    container: /^Input #0, ([^ ]+), from/m.exec(text)?.[1] ?? '',
     durationMs: reportedDurationMs(text) ?? 0,
     video: video
       ? {

@@ -74,9 +74,21 @@ function mediaConvertFailure(change: Extract<JobStateChange, { status: 'ERROR' |
   }
   return {
     Code: ERROR_CODE.mediaConvertError,
-    Message: `MediaConvert job ${change.jobId} failed with error ${change.errorCode ?? '(no code)'}: ${change.errorMessage}`,
+    Message: `MediaConvert job ${change.jobId} failed with error ${change.errorCode ?? '(no code)'}: ${change.errorMessage}${adviceFor(change.errorCode)}`,
     ...(change.errorCode !== undefined ? { ServiceCode: change.errorCode } : {}),
   };
+}
+
+/**
+ * What a person can do about an input MediaConvert could not open (error 1010, "Unable to open
+ * input file"), so the job record says more than the code.
+ */
+function adviceFor(errorCode: number | string | undefined): string {
+  const code = Number(errorCode);
+  if (code === 1010) {
+    return '. MediaConvert could not read the upload as a video: check that it is a complete video file (not truncated, not a still image, with a video track) and upload it again.';
+  }
+  return '';
 }
 
 async function completeExtraction(

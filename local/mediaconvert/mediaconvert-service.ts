@@ -4,7 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { probeMedia } from '../ffmpeg';
+import { notAVideo, probeMedia } from '../ffmpeg';
 import { FfmpegError, runFfmpegJob } from './ffmpeg-job';
 import { FrameUploadSink } from './frame-uploader';
 import { type LocalJob, type OutputGroupDetail, jobStateChangeEvent } from './job-events';
@@ -204,6 +204,19 @@ export class LocalMediaConvert {
       let lastUpdate = 0;
       const probes = await Promise.all(inputPaths.map((path) => probeMedia(path)));
       const probe = probes[0];
+      // Inputs ffmpeg opens but MediaConvert refuses (a still image, audio only) fail as MediaConvert
+      // fails unreadable inputs; files ffmpeg cannot open at all fail below with ffmpeg's own words.
+      for (const [index, each] of probes.entries()) {
+        const reason = each && notAVideo(each);
+        if (reason) {
+          this.finish(job, {
+            status: 'ERROR',
+            errorCode: LOCAL_ERROR_CODES.inputUnreadable,
+            errorMessage: `Unable to open input file [${plan.inputs[index].uri}]: [Failed probe/open: [${reason}]]`,
+          });
+          return;
+        }
+      }
       const failure = this.jobsStarted++ === 0 ? this.options.failFirstJob : undefined;
       const sink = frames
         ? new FrameUploadSink({
