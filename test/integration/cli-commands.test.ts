@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { LocalCloudDescription } from '../../local/local-cloud';
-import { FRAMES_CLI, frames, rampVideo, readResults, scratchDirectory } from './support/frames-cli';
+import { type RunningLocalUp, frames, rampVideo, readResults, scratchDirectory, startLocalUp } from './support/frames-cli';
 
 /**
  * Every command of the CLI against a running local cloud, twice: as the local cloud (--data-dir),
@@ -15,7 +13,7 @@ import { FRAMES_CLI, frames, rampVideo, readResults, scratchDirectory } from './
 const scratch = scratchDirectory('cli-commands');
 const dataDir = join(scratch.path, 'data');
 const outputsFile = join(scratch.path, 'stack-outputs.json');
-let child: ChildProcess;
+let localUp: RunningLocalUp;
 let cloud: LocalCloudDescription;
 let deployedEnv: NodeJS.ProcessEnv;
 const video = join(scratch.path, 'drive.mp4');
@@ -34,12 +32,8 @@ const NO_CREDENTIALS = {
 };
 
 beforeAll(async () => {
-  child = spawn(process.execPath, [FRAMES_CLI, 'local', 'up', '--json', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`frames local up exited with ${code}`)));
-  });
-  cloud = JSON.parse(firstLine) as LocalCloudDescription;
+  localUp = await startLocalUp(dataDir);
+  ({ cloud } = localUp);
   writeFileSync(
     outputsFile,
     JSON.stringify({
@@ -65,10 +59,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (child.exitCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-  }
+  await localUp.stop();
   scratch.remove();
 });
 

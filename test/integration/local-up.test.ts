@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateJobCommand, GetJobCommand, ListJobsCommand, MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { CLOUD_FILE, type LocalCloudDescription } from '../../local/local-cloud';
-import { FRAMES_CLI, frames, rampVideo, scratchDirectory } from './support/frames-cli';
+import { type RunningLocalUp, frames, rampVideo, scratchDirectory, startLocalUp } from './support/frames-cli';
 
 /**
  * `frames local up` serves the pipeline to any AWS client: here the SDK clients a person would
@@ -14,25 +13,17 @@ import { FRAMES_CLI, frames, rampVideo, scratchDirectory } from './support/frame
  */
 const scratch = scratchDirectory('local-up');
 const dataDir = join(scratch.path, 'data');
+let localUp: RunningLocalUp;
 let child: ChildProcess;
 let cloud: LocalCloudDescription;
 
 beforeAll(async () => {
-  child = spawn(process.execPath, [FRAMES_CLI, 'local', 'up', '--json', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`frames local up exited with ${code}`)));
-  });
-  cloud = JSON.parse(firstLine) as LocalCloudDescription;
+  localUp = await startLocalUp(dataDir);
+  ({ child, cloud } = localUp);
 });
 
 afterAll(async () => {
-  if (child.exitCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-  }
+  await localUp.stop();
   scratch.remove();
 });
 

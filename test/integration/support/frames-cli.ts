@@ -1,9 +1,11 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runFfmpeg } from '../../../local/ffmpeg';
 import type { JobReport } from '../../../cli/job-report';
+import type { LocalCloudDescription } from '../../../local/local-cloud';
+import { createInterface } from 'node:readline';
 
 export const FRAMES_CLI = resolve(__dirname, '../../../cli/frames.js');
 
@@ -78,4 +80,33 @@ export function readResults(path: string): ResultLine[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as ResultLine);
+}
+
+/** A `frames local up` running in a child process, as a person would leave it in a terminal. */
+export interface RunningLocalUp {
+  readonly child: ChildProcess;
+  /** What it printed with --json: endpoints, resources, credentials. */
+  readonly cloud: LocalCloudDescription;
+  /** SIGTERM, and wait for it to exit (nothing if it already has). */
+  stop(): Promise<void>;
+}
+
+export async function startLocalUp(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<RunningLocalUp> {
+  const child = spawn(process.execPath, [FRAMES_CLI, 'local', 'up', '--json', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, FRAMES_DATA_DIR: '', ...env },
+  });
+  const firstLine = await new Promise<string>((resolvePromise, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolvePromise);
+    child.once('exit', (code) => reject(new Error(`frames local up exited with ${code}`)));
+  });
+  return {
+    child,
+    cloud: JSON.parse(firstLine) as LocalCloudDescription,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((resolvePromise) => child.once('exit', resolvePromise));
+    },
+  };
 }
