@@ -13,8 +13,8 @@
  *
  * Videos are generated once under .build/bench/.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mib, runMeasured, seconds } from './measure-process';
 import { join, resolve } from 'node:path';
 import { processFrame } from '../functions/frame-worker/default-processor';
 import { ffmpegPath } from '../local/ffmpeg';
@@ -29,48 +29,11 @@ const CLI = join(ROOT, 'cli', 'frames.js');
 const QSCALE = jpegQscaleFor(DEFAULT_STACK_CONFIG.capture.quality);
 const LONG_FRAMES = Number(process.env.BENCH_LONG_FRAMES ?? 65_000);
 
-function run(command: string, args: readonly string[]): Promise<{ ms: number; stdout: string; peakBytes: number }> {
-  return new Promise((resolvePromise, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let peakBytes = 0;
-    const sampler = setInterval(() => (peakBytes = Math.max(peakBytes, treeRss(child.pid!))), 100);
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('close', (code) => {
-      clearInterval(sampler);
-      if (code === 0) resolvePromise({ ms: performance.now() - started, stdout, peakBytes });
-      else reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
-    });
-  });
-}
-
-/** Resident memory of a process and all its descendants, from /proc (Linux). */
-function treeRss(root: number): number {
-  const children = new Map<number, number[]>();
-  const rss = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const parent = Number(fields[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-      rss.set(Number(entry), Number(fields[21]) * 4096);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  let total = 0;
-  const pending = [root];
-  while (pending.length > 0) {
-    const pid = pending.pop()!;
-    total += rss.get(pid) ?? 0;
-    pending.push(...(children.get(pid) ?? []));
-  }
-  return total;
+/** A command that must succeed, timed, with its process tree's peak memory. */
+async function run(command: string, args: readonly string[]): Promise<{ ms: number; stdout: string; peakBytes: number }> {
+  const { code, ms, stdout, stderr, peakBytes } = await runMeasured(command, args);
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`);
+  return { ms, stdout, peakBytes };
 }
 
 async function plainFfmpeg(video: string, directory: string): Promise<number> {
@@ -100,8 +63,6 @@ async function framesRun(video: string, name: string): Promise<{ ms: number; rep
   return { ms, report, peakBytes };
 }
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
 
 /** Repetitions of the HD comparison; each target is judged on the median ratio (shared, noisy machines). */
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
