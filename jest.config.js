@@ -4,7 +4,7 @@
 const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
+  setupFilesAfterEnv: ['aws-sdk-client-mock-jest', '<rootDir>/test/support/quiet-sdk-warning.ts'],
   // The frame worker's processor, as tsconfig.json's `paths` and the bundler resolve it by default.
   moduleNameMapper: { '^@frames/processor$': '<rootDir>/functions/frame-worker/default-processor.ts' },
 };

@@ -176,28 +176,7 @@ describe('the job table', () => {
 });
 
 describe('IAM', () => {
-  it('has no Allow statement with a wildcard action (*, or service:*)', () => {
-    const wildcards = allStatements(stack)
-      .filter(({ statement }) => statement.Effect === 'Allow')
-      .flatMap(({ where, statement }) => asList(statement.Action).filter((a) => a === '*' || a.endsWith(':*')).map((a) => `${where}: ${a}`));
-    expect(wildcards).toEqual([]);
-  });
-
-  it('uses service-wide actions only in TLS Deny statements', () => {
-    const denies = allStatements(stack).filter(({ statement }) => asList(statement.Action).some((a) => a.endsWith(':*')));
-    for (const { statement } of denies) {
-      expect(statement.Effect).toBe('Deny');
-      expect(JSON.stringify(statement.Condition)).toMatch(/aws:SecureTransport|s3:TlsVersion/);
-    }
-  });
-
-  it('has no Allow statement on Resource "*"', () => {
-    const open = allStatements(stack).filter(
-      ({ statement }) => statement.Effect === 'Allow' && statement.Resource !== undefined && asList(statement.Resource).includes('*'),
-    );
-    expect(open).toEqual([]);
-  });
-
+  // The rules for every statement (no wildcards, Resource "*", the inventory) are in security.test.ts.
   it('lets the ingress function pass only the MediaConvert role, and only to MediaConvert', () => {
     const passRoles = allStatements(stack).filter(({ statement }) => asList(statement.Action).includes('iam:PassRole'));
     expect(passRoles).toHaveLength(1);
