@@ -1,4 +1,5 @@
 import { startLocalCloud } from '../local/local-cloud';
+import { describeFaultPlan } from '../local/faults/fault-plan';
 import { loadProjectStackConfig } from '../pipeline/stack-config';
 
 /**
@@ -39,7 +40,7 @@ export async function localUp(
         `  job table       ${resources.jobTable}`,
         `  frame queue     ${resources.frameQueueUrl}`,
         `  function logs   ${cloud.logDirectory}`,
-        ...(cloud.faults.length > 0 ? [`  FAULTS INJECTED ${cloud.faults.join(', ')} (FRAMES_FAULTS; what each does: README, Reliability)`] : []),
+        ...(cloud.faults.length > 0 ? [`  FAULTS INJECTED (FRAMES_FAULTS): ${describeFaultPlan(new Set(cloud.faults))}`] : []),
         '',
         'With the AWS CLI:',
         `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey} AWS_REGION=${region}`,

@@ -43,6 +43,20 @@ describe('ERROR and CANCELED', () => {
     expect((await world.record(run.VideoId)).Status).toBe('FAILED');
   });
 
+  it('ERROR 1010 (input unreadable) adds what a person can do about it', async () => {
+    const run = await world.submittedRun({ Status: 'EXTRACTING' });
+    const event = world.errorEvent(run);
+    Object.assign(event.detail, { errorCode: 1010, errorMessage: 'Unable to open input file [s3://in/x.mp4]: [Failed probe/open: [moov atom not found]]' });
+
+    await handler(event);
+
+    expect((await world.record(run.VideoId)).Error).toEqual({
+      Code: 'MEDIACONVERT_ERROR',
+      Message: expect.stringMatching(/error 1010: Unable to open input file.*moov atom not found\]\]\. MediaConvert could not read the upload as a video: check that it is a complete video file \(not truncated, not a still image, with a video track\) and upload it again\.$/),
+      ServiceCode: 1010,
+    });
+  });
+
   it('CANCELED fails the run and says how to start again', async () => {
     const run = await world.submittedRun();
 

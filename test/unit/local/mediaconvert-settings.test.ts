@@ -1,6 +1,6 @@
 import template from '../../../job-templates/frame-capture.json';
 import { BadRequestError, frameCaptureKey, jpegQscaleFor, planJob } from '../../../local/mediaconvert/job-settings';
-import { parseProbe } from '../../../local/ffmpeg';
+import { notAVideo, parseProbe } from '../../../local/ffmpeg';
 import { ffmpegArguments } from '../../../local/mediaconvert/ffmpeg-job';
 
 /** The job template rendered as the SDK puts it on the wire: lowerCamelCase keys. */
@@ -157,10 +157,31 @@ describe('probing what ffmpeg says of an input', () => {
     ],
     ['    Stream #0:0(und): Audio: aac (LC), 44100 Hz, stereo, fltp', { durationMs: 60_020, hasAudio: true, audioCodec: 'aac', video: undefined }],
   ])('%#', (streams, expected) => {
-    expect(parseProbe(header + streams)).toEqual(expected);
+    expect(parseProbe(header + streams)).toEqual({ container: 'mov,mp4,m4a,3gp,3g2,mj2', ...expected });
   });
 
   test('a file ffmpeg cannot open as media is undefined', () => {
     expect(parseProbe('in.mp4: Invalid data found when processing input')).toBeUndefined();
+  });
+});
+
+describe('inputs ffmpeg opens but MediaConvert would not take as video', () => {
+  const probe = (container: string, streams: string) =>
+    parseProbe(`Input #0, ${container}, from 'in.mp4':\n  Duration: N/A, bitrate: N/A\n${streams}`)!;
+  const picture = '    Stream #0:0: Video: png, rgb24(pc), 64x64, 25 tbr, 25 tbn, 25 tbc';
+
+  test.each([
+    ['a PNG renamed .mp4', probe('png_pipe', picture), /still image \(png_pipe\)/],
+    ['a JPEG renamed .mp4', probe('jpeg_pipe', picture.replace('png', 'mjpeg')), /still image \(jpeg_pipe\)/],
+    ['an image sequence', probe('image2', picture), /still image \(image2\)/],
+    ['audio only', probe('mov,mp4,m4a,3gp,3g2,mj2', '    Stream #0:0(und): Audio: aac (LC), 44100 Hz, mono, fltp'), /no video track \(it is audio only\)/],
+  ])('%s is refused with the reason', (_, probed, reason) => {
+    expect(notAVideo(probed)).toMatch(reason);
+  });
+
+  test('a video is not refused, whatever its container', () => {
+    for (const container of ['mov,mp4,m4a,3gp,3g2,mj2', 'matroska,webm', 'mpegts', 'avi', 'h264']) {
+      expect(notAVideo(probe(container, '    Stream #0:0: Video: h264 (High), yuv420p(tv), 64x64, 30 fps'))).toBeUndefined();
+    }
   });
 });
