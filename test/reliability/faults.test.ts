@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAULT_SETTINGS, type FaultName } from '../../local/faults/fault-plan';
 import { ERROR_CODE } from '../../pipeline/job-record';
+import type { JobReport } from '../../cli/job-report';
 import { type CliResult, frames, rampVideo, scratchDirectory } from '../integration/support/frames-cli';
 import { expectCompleteAndExact, expectNothingRunning, injectedFaults } from './support/run-integrity';
 
@@ -51,18 +52,6 @@ function recordInjected(dataDir: string) {
 const thrownFor = (total: number) =>
   [...Array(total).keys()].filter((index) => index % FAULT_SETTINGS.processorThrows.every === FAULT_SETTINGS.processorThrows.at);
 
-test('every event and every queue message delivered twice: each frame still counted and listed once', async () => {
-  const { result, dataDir } = await runWithFaults('duplicate-delivery');
-  expect(result.code).toBe(0);
-  for (const report of result.reports) {
-    expectCompleteAndExact(report, FRAMES_PER_VIDEO);
-    expect(report.failedFrames).toBe(0);
-  }
-  // Two uploads, two submissions, each video's job state changes, and 4 batches a video, at least.
-  expect(recordInjected(dataDir)['duplicate-delivery']).toBeGreaterThanOrEqual(2 + 2 + 8);
-  await expectNothingRunning(dataDir);
-});
-
 test('the processor throwing for some frames: those frames are failed, named in the results, the rest processed', async () => {
   const { result, dataDir } = await runWithFaults('processor-throws');
   expect(result.code).toBe(0);
@@ -78,19 +67,8 @@ test('the processor throwing for some frames: those frames are failed, named in 
   await expectNothingRunning(dataDir);
 });
 
-test('a worker process killed mid-batch: the batch is delivered again and every frame counted once', async () => {
-  const { result, dataDir } = await runWithFaults('worker-crash');
-  expect(result.code).toBe(0);
-  for (const report of result.reports) {
-    expectCompleteAndExact(report, FRAMES_PER_VIDEO);
-    expect(report.failedFrames).toBe(0);
-  }
-  expect(recordInjected(dataDir)).toEqual({ 'worker-crash': 2 });
-  await expectNothingRunning(dataDir);
-});
-
-test('a MediaConvert ERROR mid-job fails that job with its code; the other video completes', async () => {
-  const { result, dataDir } = await runWithFaults('mediaconvert-error');
+/** The mediaconvert-error fault fails the first job: one video FAILED with it, exit 1; returns the other. */
+function expectOneFailedByMediaConvert(result: CliResult): JobReport {
   expect(result.code).toBe(1);
   const failed = result.reports.filter((report) => report.status === 'FAILED');
   expect(failed).toHaveLength(1);
@@ -102,43 +80,42 @@ test('a MediaConvert ERROR mid-job fails that job with its code; the other video
   // Nothing was counted for a run whose frames were never complete.
   expect(failed[0]).toMatchObject({ processedFrames: 0, failedFrames: 0 });
   expect(failed[0].totalFrames).toBeUndefined();
-  const completed = result.reports.find((report) => report.status === 'COMPLETE')!;
-  expectCompleteAndExact(completed, FRAMES_PER_VIDEO);
+  return result.reports.find((report) => report.status === 'COMPLETE')!;
+}
+
+test('a MediaConvert ERROR mid-job fails that job with its code; the other video completes', async () => {
+  const { result, dataDir } = await runWithFaults('mediaconvert-error');
+  expectCompleteAndExact(expectOneFailedByMediaConvert(result), FRAMES_PER_VIDEO);
   expect(recordInjected(dataDir)).toEqual({ 'mediaconvert-error': 1 });
   await expectNothingRunning(dataDir);
 });
 
-test('the S3 server refusing connections for a few seconds: the refused batches come back and complete', async () => {
-  const { result, dataDir } = await runWithFaults('s3-outage');
-  expect(result.code).toBe(0);
-  for (const report of result.reports) {
-    expectCompleteAndExact(report, FRAMES_PER_VIDEO);
-    expect(report.failedFrames).toBe(0);
-  }
-  expect(recordInjected(dataDir)).toEqual({ 's3-outage': 1 });
-  await expectNothingRunning(dataDir);
-});
-
-test('DynamoDB throttling one item write in three: retried, every batch counted once', async () => {
-  const { result, dataDir } = await runWithFaults('dynamodb-throttle');
-  expect(result.code).toBe(0);
-  for (const report of result.reports) {
-    expectCompleteAndExact(report, FRAMES_PER_VIDEO);
-    expect(report.failedFrames).toBe(0);
-  }
+/** Faults the pipeline absorbs without losing or failing a frame: both videos exact, nothing failed. */
+test.each<[FaultName, string, (injected: number) => void]>([
+  // Two uploads, two submissions, each video's job state changes, and 4 batches a video, at least.
+  ['duplicate-delivery', 'every event and every queue message delivered twice', (injected) => expect(injected).toBeGreaterThanOrEqual(2 + 2 + 8)],
+  ['worker-crash', 'a worker process killed mid-batch (the batch comes back)', (injected) => expect(injected).toBe(2)],
+  ['s3-outage', 'the S3 server refusing connections for a few seconds', (injected) => expect(injected).toBe(1)],
   // Each video makes at least 2 claims and state changes and 4 batch counts: 12+ writes, 4+ throttled.
-  expect(recordInjected(dataDir)['dynamodb-throttle']).toBeGreaterThanOrEqual(4);
+  ['dynamodb-throttle', 'DynamoDB throttling one item write in three', (injected) => expect(injected).toBeGreaterThanOrEqual(4)],
+])('%s (%s): every frame counted and listed once, none failed', async (fault, _, expectInjected) => {
+  const { result, dataDir } = await runWithFaults(fault);
+  expect(result.code).toBe(0);
+  for (const report of result.reports) {
+    expectCompleteAndExact(report, FRAMES_PER_VIDEO);
+    expect(report.failedFrames).toBe(0);
+  }
+  const injected = recordInjected(dataDir);
+  expect(Object.keys(injected)).toEqual([fault]);
+  expectInjected(injected[fault]!);
   await expectNothingRunning(dataDir);
 });
 
 test('all six faults at once: one job FAILED by MediaConvert, the other exact', async () => {
   const { result, dataDir } = await runWithFaults('all');
-  expect(result.code).toBe(1);
-  const completed = result.reports.filter((report) => report.status === 'COMPLETE');
-  expect(completed).toHaveLength(1);
-  const thrown = thrownFor(FRAMES_PER_VIDEO);
-  expectCompleteAndExact(completed[0], FRAMES_PER_VIDEO);
-  expect(completed[0].failedFrames).toBe(thrown.length);
+  const completed = expectOneFailedByMediaConvert(result);
+  expectCompleteAndExact(completed, FRAMES_PER_VIDEO);
+  expect(completed.failedFrames).toBe(thrownFor(FRAMES_PER_VIDEO).length);
   const counts = recordInjected(dataDir);
   expect(Object.keys(counts).sort()).toEqual(
     ['duplicate-delivery', 'dynamodb-throttle', 'mediaconvert-error', 'processor-throws', 's3-outage', 'worker-crash'],
