@@ -277,14 +277,10 @@ async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = commander.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }
-    if (error instanceof CliError) {
+    // A bad FRAMES_FAULTS is a usage error too (local/ cannot throw the CLI's own errors).
+    if (error instanceof CliError || error instanceof FaultPlanError) {
       io.stderr.write(`frames: ${error.message}\n`);
-      process.exitCode = error.exitCode;
-      return;
-    }
-    if (error instanceof FaultPlanError) {
-      io.stderr.write(`frames: ${error.message}\n`);
-      process.exitCode = EXIT.usage;
+      process.exitCode = error instanceof CliError ? error.exitCode : EXIT.usage;
       return;
     }
     io.stderr.write(`frames: ${(error as Error).stack ?? String(error)}\n`);

@@ -269,14 +269,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
     const specs = Object.values(topology.functions);
     const configuredProcessor = topology.functions.frameWorker.processor;
+    const wrapProcessor = needsFaultyProcessor(faults);
     const bundles = bundleFunctions(
       specs.map((spec) => ({ entry: spec.entry, outputDirectory: join(bundleRoot, spec.name) })),
       // Only the frame worker imports the processor module; the alias is harmless to the others.
-      needsFaultyProcessor(faults)
+      wrapProcessor
         ? { processor: FAULTY_PROCESSOR, innerProcessor: configuredProcessor, nativeTarget: 'host' }
         : { processor: configuredProcessor, nativeTarget: 'host' },
     );
-
     const runners = {} as Record<FunctionKey, LambdaRunner>;
     for (const [index, spec] of specs.entries()) {
       const bundle = bundles[index];
@@ -287,7 +287,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         environment: {
           ...functionEndpoints(endpoints),
           ...runtimeEnvironment(spec),
-          ...(spec.key === 'frameWorker' && needsFaultyProcessor(faults)
+          ...(spec.key === 'frameWorker' && wrapProcessor
             ? { [FAULTS_VARIABLE]: [...faults].join(','), [FAULT_STATE_VARIABLE]: faultState }
             : {}),
         },

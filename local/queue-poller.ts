@@ -105,13 +105,10 @@ export class QueuePoller {
       Array.from({ length: options.duplicate ? 2 : 1 }, () => options.target.invoke(event)),
     );
     // A message is done when any invocation that got it succeeded with it.
-    const done = messages.filter((message) =>
-      invocations.some(
-        (invocation) =>
-          invocation.status === 'fulfilled' &&
-          !failedMessageIds(invocation.value as BatchResponse | null, messages).has(message.MessageId!),
-      ),
+    const failedBySuccessfulInvocations = invocations.flatMap((invocation) =>
+      invocation.status === 'fulfilled' ? [failedMessageIds(invocation.value as BatchResponse | null, messages)] : [],
     );
+    const done = messages.filter((message) => failedBySuccessfulInvocations.some((failed) => !failed.has(message.MessageId!)));
     for (const invocation of invocations) {
       if (invocation.status === 'rejected') {
         options.onError?.(`${options.target.name} failed a batch of ${messages.length}: ${(invocation.reason as Error).message}`);

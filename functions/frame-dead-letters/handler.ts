@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { FanInDependencies } from '../shared/fan-in';
-import { UnreadableMessageError, parseFrameBatchMessage } from '../shared/frame-message-schema';
+import { readFrameBatchRecord } from '../shared/frame-message-schema';
 import { logger } from '../shared/logger';
 import { handleMessagesOneByOne } from '../shared/sqs-batch';
 import { S3ResultsStore } from '../shared/results-store';
@@ -21,16 +21,8 @@ const dependencies: FanInDependencies = {
 };
 
 async function handleRecord(record: SQSRecord): Promise<void> {
-  let message;
-  try {
-    message = parseFrameBatchMessage(record.body);
-  } catch (error) {
-    if (!(error instanceof UnreadableMessageError)) throw error;
-    // Not ours to count (an unknown contract version, a foreign producer): leave it in the
-    // dead-letter queue, where a person can read it, rather than delete it.
-    logger.error('unreadable message left in the dead-letter queue', { messageId: record.messageId, reason: error.message });
-    throw error;
-  }
+  // Not ours to count when unreadable: left in the dead-letter queue, where a person can read it.
+  const message = readFrameBatchRecord(record, 'left in the dead-letter queue');
   const outcome = await recordDeadLetter(dependencies, message);
   logger.warn('dead-lettered frame batch counted', { ...outcome, messageId: record.messageId });
 }

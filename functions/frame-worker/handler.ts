@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 // Resolved at build time to the processor the stack configuration names (default-processor.ts).
 import { processFrame } from '@frames/processor';
-import { UnreadableMessageError, parseFrameBatchMessage } from '../shared/frame-message-schema';
+import { readFrameBatchRecord } from '../shared/frame-message-schema';
 import { S3FrameStore } from '../shared/frame-store';
 import { logger } from '../shared/logger';
 import { handleMessagesOneByOne } from '../shared/sqs-batch';
@@ -27,21 +27,7 @@ const dependencies: WorkerDependencies = {
 
 /** One message: a batch of frames. Throwing reports just this message as failed (redelivered). */
 async function handleRecord(record: SQSRecord): Promise<void> {
-  let message;
-  try {
-    message = parseFrameBatchMessage(record.body);
-  } catch (error) {
-    // An unknown contract version or a foreign producer: reported failed like any other, so the
-    // queue's redrive policy moves it to the dead-letter queue; the reason is here, in the log.
-    if (error instanceof UnreadableMessageError) {
-      logger.error('unreadable frame message reported failed; it moves to the dead-letter queue after maxReceiveCount receives', {
-        messageId: record.messageId,
-        receiveCount: record.attributes.ApproximateReceiveCount,
-        reason: error.message,
-      });
-    }
-    throw error;
-  }
+  const message = readFrameBatchRecord(record, 'reported failed; it moves to the dead-letter queue after maxReceiveCount receives');
   const outcome = await processFrameBatch(dependencies, message);
   logger.info('frame batch handled', { ...outcome, messageId: record.messageId });
 }

@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
+import type { SQSRecord } from 'aws-lambda';
 import { type FrameBatchMessage, FRAME_MESSAGE_VERSION } from '../../pipeline/frame-message';
+import { logger } from './logger';
 
 const frameReference = z.object({
   key: z.string().check(z.minLength(1)),
@@ -41,4 +43,24 @@ export function parseFrameBatchMessage(body: string): FrameBatchMessage {
     throw new UnreadableMessageError(`Not a frame batch message: ${z.prettifyError(parsed.error)}`);
   }
   return parsed.data;
+}
+
+/**
+ * Reads a frame queue record at a handler's boundary. One that is unreadable (an unknown contract
+ * version, a foreign producer) is logged with the reason and what becomes of it, then thrown
+ * again, so the batch response reports it failed and SQS keeps it (or moves it to the DLQ).
+ */
+export function readFrameBatchRecord(record: SQSRecord, whatBecomesOfIt: string): FrameBatchMessage {
+  try {
+    return parseFrameBatchMessage(record.body);
+  } catch (error) {
+    if (error instanceof UnreadableMessageError) {
+      logger.error(`unreadable frame message ${whatBecomesOfIt}`, {
+        messageId: record.messageId,
+        receiveCount: record.attributes.ApproximateReceiveCount,
+        reason: error.message,
+      });
+    }
+    throw error;
+  }
 }
