@@ -17,4 +17,6 @@ process.stdout.on('error', (error) => {
 });
 
 require('tsx/cjs/api').register();
-require('./main.ts');
+// Started explicitly, never by sniffing argv[1]: npx, `npm link` and global installs run this file
+// through a symlink named `frames`, and `node cli/frames.js` runs it directly. Both must work.
+require('./main.ts').main(process.argv);

@@ -42,8 +42,10 @@ export async function localUp(
         `  function logs   ${cloud.logDirectory}`,
         ...(cloud.faults.length > 0 ? [`  FAULTS INJECTED (FRAMES_FAULTS): ${describeFaultPlan(new Set(cloud.faults))}`] : []),
         '',
-        'With the AWS CLI:',
-        `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey} AWS_REGION=${region}`,
+        // AWS_DEFAULT_REGION as well: aws-cli v1 (the Python one, still common) ignores AWS_REGION.
+        'With the AWS CLI (v1 or v2):',
+        `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey} AWS_REGION=${region} AWS_DEFAULT_REGION=${region}`,
+        `  aws --endpoint-url ${endpoints.s3} s3 ls`,
         `  aws --endpoint-url ${endpoints.s3} s3 cp video.mp4 s3://${resources.ingressBucket}/video.mp4 --metadata fps=5`,
         `  aws --endpoint-url ${endpoints.dynamodb} dynamodb get-item --table-name ${resources.jobTable} --key '{"VideoId":{"S":"video.mp4"}}'`,
         `  frames status video.mp4 --data-dir ${options.dataDirectory}`,

@@ -267,7 +267,7 @@ function wholeNumber(flag: string, min: number, max: number): (value: string) =>
   };
 }
 
-async function main(argv: readonly string[]): Promise<void> {
+export async function main(argv: readonly string[]): Promise<void> {
   try {
     await program().parseAsync(argv as string[]);
   } catch (error) {
@@ -286,8 +286,4 @@ async function main(argv: readonly string[]): Promise<void> {
     io.stderr.write(`frames: ${(error as Error).stack ?? String(error)}\n`);
     process.exitCode = EXIT.environment;
   }
-}
-
-if (require.main === module || process.argv[1]?.endsWith('frames.js')) {
-  void main(process.argv);
 }
