@@ -1,14 +1,6 @@
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { JOB_STATUS, JOB_TABLE_KEY, type JobRecord } from '../pipeline/job-record';
-
-export async function readJob(dynamodb: DynamoDBDocumentClient, table: string, videoId: string): Promise<JobRecord | undefined> {
-  const { Item } = await dynamodb.send(
-    new GetCommand({ TableName: table, Key: { [JOB_TABLE_KEY]: videoId }, ConsistentRead: true }),
-  );
-  return Item as JobRecord | undefined;
-}
-
-export const isFinished = (record: JobRecord) => record.Status === JOB_STATUS.complete || record.Status === JOB_STATUS.failed;
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { JobRecord } from '../pipeline/job-record';
+import { isFinished, readJob } from './job-reads';
 
 /** A job record never appeared for an upload: the event was not routed, or ingress kept failing. */
 export class JobNeverStartedError extends Error {

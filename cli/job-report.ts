@@ -1,4 +1,5 @@
-import type { JobRecord } from '../pipeline/job-record';
+import { JOB_STATUS, type JobRecord } from '../pipeline/job-record';
+import { EXIT } from './exit-codes';
 
 /** The job as `--json` prints it: stable lower-camel-case names scripts can rely on. */
 export interface JobReport {
@@ -92,4 +93,10 @@ export function describeReport(report: JobReport): string {
   else if (report.resultsUri) lines.push(`  results     ${report.resultsUri}`);
   if (report.error) lines.push(`  error       ${report.error.code}: ${report.error.message}`);
   return lines.join('\n');
+}
+
+/** Prints the reports (JSON lines or text) and returns the exit code: 0 when every run is COMPLETE. */
+export function printReports(reports: readonly JobReport[], json: boolean | undefined, out: NodeJS.WritableStream): number {
+  for (const report of reports) out.write(json ? `${JSON.stringify(report)}\n` : `${describeReport(report)}\n`);
+  return reports.every((report) => report.status === JOB_STATUS.complete) ? EXIT.ok : EXIT.jobFailed;
 }

@@ -72,6 +72,8 @@ export async function connectLocalPipeline(options: {
   readonly dataDirectory: string;
   readonly processor?: string;
   readonly onWarning?: (message: string) => void;
+  /** A line for a person while a new cloud starts (a few seconds), and when it is ready. */
+  readonly onStatus?: (message: string) => void;
 }): Promise<PipelineConnection> {
   const running = runningCloud(options.dataDirectory);
   const config = loadProjectStackConfig();
@@ -92,12 +94,15 @@ export async function connectLocalPipeline(options: {
     }
     return attach(running, config);
   }
+  options.onStatus?.(`Starting a local cloud on ${options.dataDirectory}...`);
+  const started = Date.now();
   const cloud = await startLocalCloud({
     dataDirectory: options.dataDirectory,
     config,
     processor: options.processor,
     onWarning: options.onWarning,
   });
+  options.onStatus?.(`Local cloud ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   const events = new EventBridgeClient(localClientConfig(cloud.endpoints.events));
   return {
     s3: cloud.clients.s3,
@@ -115,6 +120,23 @@ export async function connectLocalPipeline(options: {
       await cloud.stop();
     },
   };
+}
+
+/**
+ * `frames local up` on a data directory another cloud already runs on (LevelDB takes one process):
+ * one line that says what to do, exit 3.
+ */
+export function refuseRunningCloud(dataDirectory: string): void {
+  const running = runningCloud(dataDirectory);
+  if (running) throw cloudAlreadyRunning(dataDirectory, running);
+}
+
+export function cloudAlreadyRunning(dataDirectory: string, running: { readonly pid: number; readonly shared: boolean }): CliError {
+  return new CliError(
+    `A local cloud (pid ${running.pid}${running.shared ? ', frames local up' : ', another frames command'}) already runs on ${dataDirectory}. ` +
+      `${running.shared ? 'Use it (frames upload, run and watch find it), or stop it (Ctrl-C in its terminal, or kill ' + running.pid + ')' : 'Wait for it to finish'}, or pass --data-dir to start another.`,
+    EXIT.environment,
+  );
 }
 
 /**

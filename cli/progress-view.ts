@@ -8,14 +8,20 @@ export interface ProgressView {
   stop(): void;
 }
 
-/** Plain lines (logs, CI, pipes): one per stage change and per tenth of a stage. */
+/**
+ * Plain lines (logs, CI, pipes): one per stage change and per tenth of a stage, each printed once
+ * however often it is reported (an upload reports its last bytes twice: the SDK, then the caller).
+ */
 class LineView implements ProgressView {
   private readonly last = new Map<string, string>();
+  private readonly uploads = new Set<string>();
 
   constructor(private readonly out: NodeJS.WritableStream) {}
 
   uploaded(videoId: string, bytes: number, total: number): void {
-    if (bytes === total) this.out.write(`${videoId}: uploaded ${formatBytes(total)}\n`);
+    if (bytes !== total || this.uploads.has(videoId)) return;
+    this.uploads.add(videoId);
+    this.out.write(`${videoId}: uploaded ${formatBytes(total)}\n`);
   }
 
   update(record: JobRecord): void {

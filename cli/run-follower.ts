@@ -5,8 +5,8 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { JOB_STATUS, type JobRecord } from '../pipeline/job-record';
 import { CliError, EXIT } from './exit-codes';
-import { type JobReport, describeReport, jobReport } from './job-report';
-import { JobNeverStartedError, watchJob } from './job-watch';
+import { type JobReport, jobReport } from './job-report';
+import { JobNeverStartedError, watchJob } from './job-polling';
 import type { PipelineConnection } from './pipeline-connection';
 import type { ProgressView } from './progress-view';
 
@@ -60,10 +60,4 @@ export function explainNeverStarted(error: unknown, dataDirectory: string, warni
     );
   }
   throw error;
-}
-
-/** Prints the reports (JSON lines or text) and returns the exit code: 0 when every run is COMPLETE. */
-export function printReports(reports: readonly JobReport[], json: boolean | undefined, out: NodeJS.WritableStream): number {
-  for (const report of reports) out.write(json ? `${JSON.stringify(report)}\n` : `${describeReport(report)}\n`);
-  return reports.every((report) => report.status === JOB_STATUS.complete) ? EXIT.ok : EXIT.jobFailed;
 }

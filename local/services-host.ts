@@ -36,6 +36,10 @@ export async function startLocalServices(
     target: 'node20',
     format: 'cjs',
     logLevel: 'error',
+    // Left to Node's resolution from the project's node_modules: bundled, the installer looks for
+    // its binary next to the bundle and then under the working directory, so `frames` started
+    // anywhere but the repository's root found no ffmpeg and every job failed.
+    external: ['@ffmpeg-installer/ffmpeg'],
   });
   renameSync(`${script}.tmp`, script);
   const child: ChildProcess = fork(script, [JSON.stringify(processOptions satisfies ServicesProcessOptions)], {

@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { CLIP_REQUEST_EVENT, type ClipRequest, TIMESTAMP_TYPES, type TimestampType, checkClipRequest } from '../pipeline/clip-request';
-import { OVERRIDE_METADATA } from '../pipeline/definition';
-import { CliError, EXIT } from './exit-codes';
-import { explainNeverStarted, followToReport, printReports } from './follow-job';
-import { readJob } from './job-watch';
-import { connectDeployedPipeline, connectLocalPipeline, withTarget } from './pipeline-connection';
-import { progressView } from './progress-view';
-import { type CaptureOptions, type Io, overrideMetadata } from './run-videos';
-import type { DeployedTarget, TargetOptions } from './stack-target';
-import { shellQuote } from './upload';
+import { Command } from 'commander';
+import { CLIP_REQUEST_EVENT, type ClipRequest, TIMESTAMP_TYPES, type TimestampType, checkClipRequest } from '../../pipeline/clip-request';
+import { OVERRIDE_METADATA } from '../../pipeline/definition';
+import { type CaptureOptions, overrideMetadata } from '../capture-options';
+import { type TargetFlags, captureOptions, targetOf, targetOptions } from '../command-options';
+import { CliError, EXIT } from '../exit-codes';
+import type { Io } from '../io';
+import { readJob } from '../job-reads';
+import { printReports } from '../job-report';
+import { connectDeployedPipeline, connectLocalPipeline, withTarget } from '../pipeline-connection';
+import { progressView } from '../progress-view';
+import { explainNeverStarted, followToReport } from '../run-follower';
+import { shellQuote } from '../shell-quote';
+import type { DeployedTarget, TargetOptions } from '../stack-target';
 
 export interface ClipOptions extends CaptureOptions, TargetOptions {
   readonly stream: string;
@@ -18,6 +22,25 @@ export interface ClipOptions extends CaptureOptions, TargetOptions {
   readonly timestampType?: string;
   readonly videoId?: string;
   readonly json?: boolean;
+}
+
+type ClipFlags = CaptureOptions & TargetFlags & { stream: string; start: string; end: string; timestampType?: string; videoId?: string };
+
+export function clipCommand(io: Io): Command {
+  return targetOptions(
+    captureOptions(
+      new Command('clip')
+        .description('Clip a time range of a Kinesis video stream and run it through the pipeline (locally: streams added with `frames local add-stream`)')
+        .requiredOption('--stream <name>', 'the stream: its name, or its ARN')
+        .requiredOption('--start <time>', 'start of the range, ISO 8601 with a zone (2026-11-21T08:00:30Z); fragments that start at or after it')
+        .requiredOption('--end <time>', 'end of the range, inclusive: fragments that start up to it (at most 24 hours after --start)')
+        .option('--timestamp-type <type>', 'select fragments by PRODUCER_TIMESTAMP (the camera clock) or SERVER_TIMESTAMP (arrival)', 'PRODUCER_TIMESTAMP')
+        .option('--video-id <id>', "the job's video id; default kvs/<stream>/<start>--<end>")
+        .option('--json', 'print the final job record (or, deployed, the video id) as JSON'),
+    ),
+  ).action(async (flags: ClipFlags) => {
+    process.exitCode = await requestClip({ ...flags, ...targetOf(flags) }, io);
+  });
 }
 
 /**
@@ -80,7 +103,11 @@ async function putClipRequest(events: EventBridgeClient, pipelineName: string, r
 
 async function clipLocally(request: ClipRequest & { videoId: string }, options: ClipOptions, io: Io): Promise<number> {
   const warnings: string[] = [];
-  const connection = await connectLocalPipeline({ dataDirectory: options.dataDirectory, onWarning: (message) => warnings.push(message) });
+  const connection = await connectLocalPipeline({
+    dataDirectory: options.dataDirectory,
+    onWarning: (message) => warnings.push(message),
+    onStatus: (message) => io.stderr.write(`${message}\n`),
+  });
   const view = progressView(io.stderr, [request.videoId], 'clip');
   let report;
   try {
@@ -107,7 +134,7 @@ async function sendToDeployedStack(request: ReturnType<typeof clipRequestOf>, st
   io.stdout.write(
     json
       ? `${JSON.stringify({ videoId: request.videoId, requestId: request.requestId, region })}\n`
-      : `Clip requested from ${stack.pipelineName}${region ? ` in ${region}` : ''}: video id ${request.videoId}\nFollow it: frames watch ${shellQuote(request.videoId)}\n`,
+      : `Clip requested from ${stack.pipelineName}${region ? ` in ${region}` : ''}: video id ${request.videoId}\nFollow it: npx frames watch ${shellQuote(request.videoId)}\n`,
   );
   return EXIT.ok;
 }

@@ -1,9 +1,12 @@
 import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { JOB_LIST_INDEX, JOB_STATUS, JOB_TABLE_KEY, type JobRecord, type JobStatus } from '../pipeline/job-record';
-import { CliError, EXIT } from './exit-codes';
-import { type JobReport, jobReport } from './job-report';
-import { openJobTable, withTarget } from './pipeline-connection';
-import type { TargetOptions } from './stack-target';
+import { Command } from 'commander';
+import { JOB_LIST_INDEX, JOB_STATUS, JOB_TABLE_KEY, type JobRecord, type JobStatus } from '../../pipeline/job-record';
+import { type TargetFlags, targetOf, targetOptions, wholeNumber } from '../command-options';
+import { CliError, EXIT } from '../exit-codes';
+import type { Io } from '../io';
+import { type JobReport, jobReport } from '../job-report';
+import { openJobTable, withTarget } from '../pipeline-connection';
+import type { TargetOptions } from '../stack-target';
 
 export const LIST_LIMITS = { default: 20, max: 1000 } as const;
 const STATUSES = Object.values(JOB_STATUS);
@@ -16,8 +19,20 @@ export interface ListOptions extends TargetOptions {
   readonly json?: boolean;
 }
 
+export function listCommand(io: Io): Command {
+  return targetOptions(
+    new Command('list')
+      .description("List recent jobs, newest first (from the job table's status index: no table scan)")
+      .option('--status <status>', `only jobs in this status: ${STATUSES.join(', ')}`)
+      .option('--limit <n>', `at most this many (1..${LIST_LIMITS.max})`, wholeNumber('--limit', 1, LIST_LIMITS.max), LIST_LIMITS.default)
+      .option('--json', 'print one JSON object per job per line'),
+  ).action(async (flags: TargetFlags & { status?: string; limit: number }) => {
+    process.exitCode = await listJobs({ ...targetOf(flags), status: flags.status, limit: flags.limit }, io);
+  });
+}
+
 /** `frames list`: the most recent runs, newest first, from the job table's status index. */
-export async function listCommand(options: ListOptions, io: { readonly stdout: NodeJS.WriteStream }): Promise<number> {
+export async function listJobs(options: ListOptions, io: Pick<Io, 'stdout'>): Promise<number> {
   const status = parseStatus(options.status);
   const limit = options.limit ?? LIST_LIMITS.default;
   const records = await withTarget(options, async (target) => {

@@ -1,7 +1,10 @@
-import { parseIsoTime } from '../pipeline/clip-request';
-import { StreamRegistryError, addStream } from '../local/kvs/stream-registry';
-import { CliError, EXIT } from './exit-codes';
-import type { Io } from './run-videos';
+import { Command } from 'commander';
+import { StreamRegistryError, addStream } from '../../local/kvs/stream-registry';
+import { parseIsoTime } from '../../pipeline/clip-request';
+import { dataDirOption } from '../command-options';
+import { CliError, EXIT } from '../exit-codes';
+import type { Io } from '../io';
+import { dataDirectoryOf } from '../pipeline-connection';
 
 export interface AddStreamFlags {
   readonly start?: string;
@@ -9,6 +12,21 @@ export interface AddStreamFlags {
   readonly replace?: boolean;
   readonly json?: boolean;
   readonly dataDirectory: string;
+}
+
+export function addStreamCommand(io: Io): Command {
+  return new Command('add-stream')
+    .description('Register a video file as a local Kinesis video stream (fragments at its keyframes) for `frames clip`')
+    .argument('<name>', 'the stream name')
+    .argument('<video>', 'the video file; H.264 or H.265 for GetClip to serve it, as in KVS')
+    .option('--start <time>', "producer time of the video's first frame, ISO 8601 with a zone; default: the video ends now")
+    .option('--retention-hours <n>', 'data retention; 0 keeps nothing (GetClip then answers NoDataRetentionException)', '24')
+    .option('--replace', 'replace a local stream of the same name')
+    .option('--json', 'print the stream as JSON')
+    .addOption(dataDirOption())
+    .action(async (name: string, video: string, flags: Omit<AddStreamFlags, 'dataDirectory'> & { dataDir?: string }) => {
+      process.exitCode = await addLocalStream(name, video, { ...flags, dataDirectory: dataDirectoryOf(flags.dataDir) }, io);
+    });
 }
 
 /**
@@ -46,7 +64,7 @@ export async function addLocalStream(name: string, videoPath: string, flags: Add
     flags.json
       ? `${JSON.stringify(summary)}\n`
       : `Stream ${summary.name}: ${summary.fragments} fragments (${summary.codec}) from ${summary.firstProducerTimestamp} to ${summary.endProducerTimestamp}.\n` +
-          `Clip it with: frames clip --stream ${summary.name} --start ${summary.firstProducerTimestamp} --end ${summary.endProducerTimestamp}\n`,
+          `Clip it with: npx frames clip --stream ${summary.name} --start ${summary.firstProducerTimestamp} --end ${summary.endProducerTimestamp}\n`,
   );
   return EXIT.ok;
 }

@@ -1,16 +1,47 @@
-import { startLocalCloud } from '../local/local-cloud';
-import { describeFaultPlan } from '../local/faults/fault-plan';
-import { loadProjectStackConfig } from '../pipeline/stack-config';
+import { Command } from 'commander';
+import { describeFaultPlan } from '../../local/faults/fault-plan';
+import { startLocalCloud } from '../../local/local-cloud';
+import { loadProjectStackConfig } from '../../pipeline/stack-config';
+import { dataDirOption, wholeNumber } from '../command-options';
+import type { Io } from '../io';
+import { shellQuote } from '../shell-quote';
+import { dataDirectoryOf, refuseRunningCloud } from '../pipeline-connection';
+
+interface LocalUpOptions {
+  readonly dataDirectory: string;
+  readonly processor?: string;
+  readonly port?: number;
+  readonly json?: boolean;
+}
+
+export function localUpCommand(io: Io): Command {
+  return new Command('up')
+    .description('Start the local cloud and keep it running; uploads to its ingress bucket run through the pipeline')
+    .option('--port <n>', 'first of six consecutive ports (S3, DynamoDB, SQS, MediaConvert, KVS, EventBridge); default: free ports', wholeNumber('--port', 1024, 65_530))
+    .option('--processor <path>', 'processor module (exports processFrame)')
+    .option('--json', 'print the endpoints and resource names as JSON')
+    .addOption(dataDirOption())
+    .action(async (flags: Omit<LocalUpOptions, 'dataDirectory'> & { dataDir?: string }) => {
+      const stop = await localUp({ ...flags, dataDirectory: dataDirectoryOf(flags.dataDir) }, io);
+      await new Promise<void>((resolve) => {
+        const shutdown = () => resolve();
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      });
+      io.stderr.write('Stopping the local cloud...\n');
+      await stop();
+    });
+}
 
 /**
  * `frames local up`: starts the local cloud and keeps it running until interrupted, printing what
  * a person needs to use it with the AWS CLI or any SDK.
  */
-export async function localUp(
-  options: { readonly dataDirectory: string; readonly processor?: string; readonly port?: number; readonly json?: boolean },
-  io: { readonly stdout: NodeJS.WriteStream; readonly stderr: NodeJS.WriteStream },
-): Promise<() => Promise<void>> {
+export async function localUp(options: LocalUpOptions, io: Io): Promise<() => Promise<void>> {
+  refuseRunningCloud(options.dataDirectory);
   const base = options.port;
+  io.stderr.write(`Starting the local cloud on ${options.dataDirectory}...\n`);
+  const started = Date.now();
   const cloud = await startLocalCloud({
     dataDirectory: options.dataDirectory,
     config: loadProjectStackConfig(),
@@ -19,9 +50,10 @@ export async function localUp(
     ports: base ? { s3: base, dynamodb: base + 1, sqs: base + 2, mediaconvert: base + 3, kinesisvideo: base + 4, events: base + 5 } : undefined,
     onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
   });
+  io.stderr.write(`Local cloud ready in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
   const { endpoints, resources, credentials, region } = cloud;
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ endpoints, resources, region, credentials, logDirectory: cloud.logDirectory, faults: cloud.faults })}\n`);
+    io.stdout.write(`${JSON.stringify({ pid: process.pid, endpoints, resources, region, credentials, logDirectory: cloud.logDirectory, faults: cloud.faults })}\n`);
   } else {
     io.stdout.write(
       [
@@ -48,7 +80,10 @@ export async function localUp(
         `  aws --endpoint-url ${endpoints.s3} s3 ls`,
         `  aws --endpoint-url ${endpoints.s3} s3 cp video.mp4 s3://${resources.ingressBucket}/video.mp4 --metadata fps=5`,
         `  aws --endpoint-url ${endpoints.dynamodb} dynamodb get-item --table-name ${resources.jobTable} --key '{"VideoId":{"S":"video.mp4"}}'`,
-        `  frames status video.mp4 --data-dir ${options.dataDirectory}`,
+        '',
+        'With the frames command (from this repository):',
+        `  npx frames upload video.mp4 --data-dir ${shellQuote(options.dataDirectory)}`,
+        `  npx frames watch video.mp4 --data-dir ${shellQuote(options.dataDirectory)}`,
         '',
       ].join('\n'),
     );

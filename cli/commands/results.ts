@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
-import { JOB_STATUS } from '../pipeline/job-record';
-import { CliError, EXIT } from './exit-codes';
-import { downloadResults } from './follow-job';
-import { describeReport, jobReport } from './job-report';
-import { readJob } from './job-watch';
-import { openPipeline, withTarget } from './pipeline-connection';
-import { unknownVideo } from './show-status';
-import type { TargetOptions } from './stack-target';
+import { Command } from 'commander';
+import { JOB_STATUS } from '../../pipeline/job-record';
+import { type TargetFlags, targetOf, targetOptions } from '../command-options';
+import { CliError, EXIT } from '../exit-codes';
+import type { Io } from '../io';
+import { readJob, unknownVideo } from '../job-reads';
+import { describeReport, jobReport } from '../job-report';
+import { openPipeline, withTarget } from '../pipeline-connection';
+import { downloadResults } from '../run-follower';
+import type { TargetOptions } from '../stack-target';
 
 export interface ResultsOptions extends TargetOptions {
   /** Directory to write into; default ./frames-results/<run prefix>. */
@@ -14,11 +16,23 @@ export interface ResultsOptions extends TargetOptions {
   readonly json?: boolean;
 }
 
+export function resultsCommand(io: Io): Command {
+  return targetOptions(
+    new Command('results')
+      .description("Download a COMPLETE job's results.jsonl and summary.json (exit 1 if it FAILED, 3 if it is not done)")
+      .argument('<videoId>', 'the video id (the uploaded key)')
+      .option('--out <dir>', 'directory to write them into (default ./frames-results/<run prefix>)')
+      .option('--json', 'print the job and the paths as one JSON object'),
+  ).action(async (videoId: string, flags: TargetFlags & { out?: string }) => {
+    process.exitCode = await fetchResults(videoId, { ...targetOf(flags), out: flags.out }, io);
+  });
+}
+
 /**
  * `frames results <videoId>`: downloads the current run's results.jsonl and summary.json from the
  * egress bucket. A FAILED run exits 1 with its error; a run still going exits 3 and says so.
  */
-export async function resultsCommand(videoId: string, options: ResultsOptions, io: { readonly stdout: NodeJS.WriteStream }): Promise<number> {
+export async function fetchResults(videoId: string, options: ResultsOptions, io: Pick<Io, 'stdout'>): Promise<number> {
   return withTarget(options, async (target) => {
     // Locally the objects are read through the local S3 server: the running cloud's, or one started for this.
     const connection = await openPipeline(target, { startLocal: true });

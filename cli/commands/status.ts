@@ -1,15 +1,25 @@
-import { CliError, EXIT } from './exit-codes';
-import { describeReport, jobReport } from './job-report';
-import { readJob } from './job-watch';
-import { openJobTable, withTarget } from './pipeline-connection';
-import type { StackTarget, TargetOptions } from './stack-target';
+import { Command } from 'commander';
+import { type TargetFlags, targetOf, targetOptions } from '../command-options';
+import { EXIT } from '../exit-codes';
+import type { Io } from '../io';
+import { readJob, unknownVideo } from '../job-reads';
+import { describeReport, jobReport } from '../job-report';
+import { openJobTable, withTarget } from '../pipeline-connection';
+import type { TargetOptions } from '../stack-target';
+
+export function statusCommand(io: Io): Command {
+  return targetOptions(
+    new Command('status')
+      .description("Show a video's job record")
+      .argument('<videoId>', 'the video id: the key it was uploaded under (for frames run: its file name)')
+      .option('--json', 'print the record as one JSON object'),
+  ).action(async (videoId: string, flags: TargetFlags) => {
+    process.exitCode = await showStatus(videoId, targetOf(flags), io);
+  });
+}
 
 /** `frames status <videoId>`: a video's job record, from the local job table or a deployed stack's. */
-export async function showStatus(
-  videoId: string,
-  options: TargetOptions & { readonly json?: boolean },
-  io: { readonly stdout: NodeJS.WriteStream },
-): Promise<number> {
+export async function showStatus(videoId: string, options: TargetOptions & { readonly json?: boolean }, io: Pick<Io, 'stdout'>): Promise<number> {
   return withTarget(options, async (target) => {
     const table = await openJobTable(target);
     try {
@@ -22,14 +32,4 @@ export async function showStatus(
       await table.close();
     }
   });
-}
-
-/** No job for the video id: exit 3, saying where it looked and what a video id is. */
-
-export function unknownVideo(target: StackTarget, videoId: string): CliError {
-  const where = target.kind === 'local' ? `the local job table in ${target.dataDirectory}` : `job table ${target.jobTable} (${target.source})`;
-  return new CliError(
-    `No job for video id ${JSON.stringify(videoId)} in ${where}. The video id is the uploaded object's key (for frames run: the file name); frames list shows recent ones.`,
-    EXIT.environment,
-  );
 }

@@ -1,13 +1,32 @@
-import { EXIT } from './exit-codes';
-import { dataDirectoryOf, openPipeline, withTarget } from './pipeline-connection';
-import { byteProgress } from './progress-view';
-import { type CaptureOptions, type Io, overrideMetadata, uploadVideo, videosToRun } from './run-videos';
-import type { TargetOptions } from './stack-target';
-import { loadProjectStackConfig } from '../pipeline/stack-config';
+import { Command } from 'commander';
+import { loadProjectStackConfig } from '../../pipeline/stack-config';
+import { type CaptureOptions, overrideMetadata } from '../capture-options';
+import { type TargetFlags, captureOptions, targetOf, targetOptions } from '../command-options';
+import { EXIT } from '../exit-codes';
+import type { Io } from '../io';
+import { dataDirectoryOf, openPipeline, withTarget } from '../pipeline-connection';
+import { byteProgress } from '../progress-view';
+import { shellQuote } from '../shell-quote';
+import type { TargetOptions } from '../stack-target';
+import { uploadVideo, videosToRun } from '../video-files';
 
 export interface UploadOptions extends CaptureOptions, TargetOptions {
   readonly key?: string;
   readonly json?: boolean;
+}
+
+export function uploadCommand(io: Io): Command {
+  return targetOptions(
+    captureOptions(
+      new Command('upload')
+        .description("Upload a video into the pipeline's ingress bucket (multipart, with a progress bar) and print its video id; frames watch follows it")
+        .argument('<video>', 'the video file')
+        .option('--key <key>', 'object key, which is the video id (default: the file name), e.g. trips/2026-11-21.mp4')
+        .option('--json', 'print {videoId, bucket, key, bytes, overrides} as JSON'),
+    ),
+  ).action(async (video: string, flags: CaptureOptions & TargetFlags & { key?: string }) => {
+    process.exitCode = await uploadFile(video, { ...flags, ...targetOf(flags) }, io);
+  });
 }
 
 /**
@@ -15,7 +34,7 @@ export interface UploadOptions extends CaptureOptions, TargetOptions {
  * overrides as object metadata) and prints the video id its job will have: the key. It does not
  * wait for the job; `frames watch` does.
  */
-export async function uploadCommand(path: string, options: UploadOptions, io: Io): Promise<number> {
+export async function uploadFile(path: string, options: UploadOptions, io: Io): Promise<number> {
   const metadata = overrideMetadata(options);
   const [video] = videosToRun([path], options.key, loadProjectStackConfig().videoSuffixes);
   const bucket = await withTarget(options, async (target) => {
@@ -29,7 +48,7 @@ export async function uploadCommand(path: string, options: UploadOptions, io: Io
       await connection.close();
     }
   });
-  const follow = `frames watch ${shellQuote(video.key)}${followFlags(options)}`;
+  const follow = `npx frames watch ${shellQuote(video.key)}${followFlags(options)}`;
   io.stdout.write(
     options.json
       ? `${JSON.stringify({ videoId: video.key, bucket, key: video.key, bytes: video.size, overrides: metadata })}\n`
@@ -43,9 +62,3 @@ function followFlags(options: UploadOptions): string {
   const dataDir = options.dataDirectory === dataDirectoryOf(undefined) ? '' : ` --data-dir ${shellQuote(options.dataDirectory)}`;
   return `${options.local ? ' --local' : ''}${dataDir}`;
 }
-
-/** Quotes a word for a POSIX shell when it needs it, so the printed command can be pasted. */
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-

@@ -1,14 +1,15 @@
-import { runningCloud } from '../local/local-cloud';
-import { JOB_STATUS, type JobRecord } from '../pipeline/job-record';
-import { CliError, EXIT } from './exit-codes';
-import { printReports } from './follow-job';
-import { jobReport } from './job-report';
-import { JobNeverStartedError, isFinished, readJob, watchJob } from './job-watch';
-import { openJobTable, withTarget } from './pipeline-connection';
-import { progressView } from './progress-view';
-import type { Io } from './run-videos';
-import { unknownVideo } from './show-status';
-import type { TargetOptions } from './stack-target';
+import { Command } from 'commander';
+import { runningCloud } from '../../local/local-cloud';
+import { JOB_STATUS, type JobRecord } from '../../pipeline/job-record';
+import { type TargetFlags, targetOf, targetOptions, wholeNumber } from '../command-options';
+import { CliError, EXIT } from '../exit-codes';
+import type { Io } from '../io';
+import { JobNeverStartedError, watchJob } from '../job-polling';
+import { isFinished, readJob, unknownVideo } from '../job-reads';
+import { jobReport, printReports } from '../job-report';
+import { openJobTable, withTarget } from '../pipeline-connection';
+import { progressView } from '../progress-view';
+import type { TargetOptions } from '../stack-target';
 
 export interface WatchOptions extends TargetOptions {
   readonly json?: boolean;
@@ -25,19 +26,33 @@ export const WATCH_POLLING = {
   deployed: { pollMs: 1_000, maxPollMs: 15_000 },
 } as const;
 
+export function watchCommand(io: Io): Command {
+  return targetOptions(
+    new Command('watch')
+      .description("Follow a video's job with live progress bars until it is COMPLETE or FAILED (exit 0 or 1)")
+      .argument('<videoId>', 'the video id (the uploaded key)')
+      .option('--wait <seconds>', 'how long to wait for a job that has not started yet (just uploaded)', wholeNumber('--wait', 0, 86_400), 30)
+      .option('--json', 'print the final record as one JSON object'),
+  ).action(async (videoId: string, flags: TargetFlags & { wait: number }) => {
+    process.exitCode = await watchVideo(videoId, { ...targetOf(flags), waitSeconds: flags.wait }, io);
+  });
+}
+
 /**
  * `frames watch <videoId>`: live progress of a video's current run until it is COMPLETE or FAILED,
- * then the report; exits as `frames run` does (0 COMPLETE, 1 FAILED, 3 no such job).
+ * then the report; exits as `frames run` does (0 COMPLETE, 1 FAILED, 3 no such job). A run that
+ * has already ended is reported at once, without replaying progress it no longer has.
  */
-export async function watchCommand(videoId: string, options: WatchOptions, io: Io): Promise<number> {
+export async function watchVideo(videoId: string, options: WatchOptions, io: Io): Promise<number> {
   const record = await withTarget(options, async (target) => {
     const table = await openJobTable(target);
     try {
       const first = await readJob(table.dynamodb, table.jobTable, videoId);
+      if (first && isFinished(first)) return first;
       // A local run only moves while a local cloud runs: without one, waiting would never end.
       if (target.kind === 'local' && !runningCloud(target.dataDirectory)) {
         if (!first) throw unknownVideo(target, videoId);
-        if (!isFinished(first)) throw stoppedWithItsCloud(first, target.dataDirectory);
+        throw stoppedWithItsCloud(first, target.dataDirectory);
       }
       const view = progressView(io.stderr, [videoId], first?.SourceStream ? 'clip' : 'upload');
       if (first?.SourceSize !== undefined) view.uploaded(videoId, first.SourceSize, first.SourceSize);

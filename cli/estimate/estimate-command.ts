@@ -4,7 +4,9 @@ import { formatFrameRate } from '../../pipeline/capture-settings';
 import { loadProjectStackConfig } from '../../pipeline/stack-config';
 import { CliError, EXIT } from '../exit-codes';
 import { formatBytes } from '../progress-view';
-import { type CaptureOptions, type Io, fileSizeOf, parseCaptureOptions } from '../run-videos';
+import { type CaptureOptions, parseCaptureOptions } from '../capture-options';
+import type { Io } from '../io';
+import { fileSizeOf } from '../video-files';
 import { ASSUMPTIONS, type Estimate, type RunSettings, type VideoFacts, estimateRun } from './cost-model';
 import { DEFAULT_PRICES, loadPrices, pricesFor } from './price-table';
 import { measureSampleFrames } from './sample-frames';
@@ -23,7 +25,7 @@ const EVENT_FUNCTION_MEMORY_MB = 512;
  * `frames estimate <video>`: probes the video, measures sample frames, and prints what a run on the
  * deployed stack would produce, cost and take. Needs no stack and no AWS account.
  */
-export async function estimateCommand(path: string, options: EstimateOptions, io: Io): Promise<number> {
+export async function estimateVideo(path: string, options: EstimateOptions, io: Io): Promise<number> {
   const config = loadProjectStackConfig();
   const { fps, quality, maxCaptures } = { ...config.capture, ...parseCaptureOptions(options) };
   const msPerFrame = options.msPerFrame === undefined ? undefined : parseMs(options.msPerFrame);

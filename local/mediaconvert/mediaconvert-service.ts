@@ -300,7 +300,7 @@ export class LocalMediaConvert {
         this.finish(job, {
           status: 'ERROR',
           errorCode: LOCAL_ERROR_CODES.transcodeFailed,
-          errorMessage: `Writing the outputs of [${inputNames}] failed: [${(error as Error).message}]`,
+          errorMessage: `Writing the outputs of [${inputNames}] failed: [${error instanceof Error ? error.message : String(error)}]`,
         });
       }
     } finally {

@@ -7,7 +7,10 @@ import type { JobReport } from '../../../cli/job-report';
 import type { LocalCloudDescription } from '../../../local/local-cloud';
 import { createInterface } from 'node:readline';
 
-export const FRAMES_CLI = resolve(__dirname, '../../../cli/frames.js');
+/** The repository: `npx frames` runs its bin, as the README tells a person to. */
+export const REPOSITORY = resolve(__dirname, '../../..');
+/** The bin itself, for the measurements that must not count npm's own process (load, bench). */
+export const FRAMES_CLI = join(REPOSITORY, 'cli', 'frames.js');
 
 export interface CliResult {
   readonly code: number;
@@ -17,20 +20,32 @@ export interface CliResult {
   readonly reports: JobReport[];
 }
 
-/** Runs the real `frames` command in a child process, as a person would. */
+/**
+ * The command line that runs `frames` as a person does: `npx frames …`, which npm runs through a
+ * symlink named `frames` (so the CLI must start however it is invoked). `--prefix` names the
+ * repository, so a test may run it from another working directory (`cwd`), as someone with the
+ * repository elsewhere would.
+ */
+export function npxFrames(args: readonly string[]): { command: string; args: string[] } {
+  // `--` keeps npm from taking the command's own flags (--help) as its own once it has options of its own.
+  return { command: 'npx', args: ['--prefix', REPOSITORY, '--no-update-notifier', '--', 'frames', ...args] };
+}
+
+/** Runs the real `frames` command through npx in a child process, as a person would. */
 export function frames(
   args: readonly string[],
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<CliResult> {
+  const npx = npxFrames(args);
   return new Promise((resolvePromise) => {
     execFile(
-      process.execPath,
-      [FRAMES_CLI, ...args],
+      npx.command,
+      npx.args,
       {
         timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 16 * 1024 * 1024,
         env: { ...process.env, FRAMES_DATA_DIR: '', ...options.env },
-        cwd: options.cwd,
+        cwd: options.cwd ?? REPOSITORY,
       },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -92,21 +107,43 @@ export interface RunningLocalUp {
 }
 
 export async function startLocalUp(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<RunningLocalUp> {
-  const child = spawn(process.execPath, [FRAMES_CLI, 'local', 'up', '--json', '--data-dir', dataDir], {
+  const npx = npxFrames(['local', 'up', '--json', '--data-dir', dataDir]);
+  // Its own process group, so stop() can signal npm and the frames process it started together.
+  const child = spawn(npx.command, npx.args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, FRAMES_DATA_DIR: '', ...env },
+    cwd: REPOSITORY,
+    detached: true,
   });
   const firstLine = await new Promise<string>((resolvePromise, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolvePromise);
     child.once('exit', (code) => reject(new Error(`frames local up exited with ${code}`)));
   });
+  const cloud = JSON.parse(firstLine) as LocalCloudDescription;
   return {
     child,
-    cloud: JSON.parse(firstLine) as LocalCloudDescription,
+    cloud,
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((resolvePromise) => child.once('exit', resolvePromise));
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise));
+        process.kill(-child.pid!, 'SIGTERM');
+        await exited;
+      }
+      await processGone(cloud.pid, 30_000);
     },
   };
+}
+
+/** Waits until a process has exited: npm may return before the frames process it ran has stopped its cloud. */
+async function processGone(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`frames local up (pid ${pid}) still runs ${timeoutMs / 1000} s after SIGTERM`);
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, 100));
+  }
 }

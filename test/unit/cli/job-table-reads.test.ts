@@ -1,7 +1,7 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { watchJob } from '../../../cli/job-watch';
-import { recentJobs } from '../../../cli/list-jobs';
+import { watchJob } from '../../../cli/job-polling';
+import { recentJobs } from '../../../cli/commands/list';
 import { ensureJobTable } from '../../../local/dynamo-server';
 import { JOB_STATUS, type JobStatus } from '../../../pipeline/job-record';
 import { type LocalDynamo, startLocalDynamo } from '../../support/dynalite';
