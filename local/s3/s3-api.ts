@@ -320,7 +320,7 @@ export function s3RequestHandler(options: S3ApiOptions) {
 
 function asS3Error(error: unknown): S3Error {
   if (error instanceof S3Error) return error;
-  if (error instanceof SignatureError) return new S3Error(error.code, 403, error.message);
+  if (error instanceof SignatureError) return new S3Error(error.code, error.status, error.message);
   if (error instanceof URIError) return new S3Error('InvalidURI', 400, 'Could not parse the specified URI');
   return new S3Error('InternalError', 500, `The local S3 server failed: ${(error as Error)?.message ?? String(error)}`);
 }

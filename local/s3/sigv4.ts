@@ -101,16 +101,34 @@ export function signRequest(
   };
 }
 
-/** Why a request's signature was refused, with S3's error code for it. */
+/** Why a request's signature was refused, with S3's error code and HTTP status for it. */
 export class SignatureError extends Error {
   override readonly name = 'SignatureError';
   constructor(
-    readonly code: 'AccessDenied' | 'InvalidAccessKeyId' | 'SignatureDoesNotMatch' | 'AuthorizationQueryParametersError' | 'RequestTimeTooSkewed',
+    readonly code: 'AccessDenied' | 'InvalidAccessKeyId' | 'SignatureDoesNotMatch' | 'AuthorizationQueryParametersError' | 'RequestTimeTooSkewed' | 'InvalidRequest',
     message: string,
+    readonly status: 400 | 403 = 403,
   ) {
     super(message);
   }
 }
+
+/**
+ * A request signed with Signature Version 2 (`Authorization: AWS AKID:signature`, or a presigned
+ * URL with `AWSAccessKeyId`, `Signature` and `Expires`, as aws-cli v1's `s3 presign` makes by
+ * default) is refused as S3 refuses it where SigV2 is off (regions launched since 2014, buckets
+ * created since June 2020): 400 InvalidRequest, "The authorization mechanism you have provided is
+ * not supported. Please use AWS4-HMAC-SHA256." S3's words come first, so what people search for
+ * still matches, then what to do about it here. Nothing is read or written, and the signature is
+ * not checked: a valid SigV2 signature gets no further than a forged one.
+ */
+const SIGV2_REFUSED =
+  'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256. ' +
+  'This request is signed with AWS Signature Version 2, which the local S3 server does not support: sign it with Signature Version 4 ' +
+  '(aws-cli v1: `aws configure set s3.signature_version s3v4`; aws-cli v2 and the SDKs sign with SigV4 by default)';
+const sigV2Refused = () => new SignatureError('InvalidRequest', SIGV2_REFUSED, 400);
+
+const isSigV2Header = (authorization: string) => /^AWS [^\s:]+:\S+$/.test(authorization);
 
 /** Requests may be signed up to 15 minutes away from the server's clock, as S3 allows. */
 const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -135,6 +153,7 @@ export function verifyRequest(request: SignableRequest, credentials: Credentials
   let payloadHash: string;
   let query = request.query;
   if (authorization) {
+    if (isSigV2Header(authorization)) throw sigV2Refused();
     const match = /^AWS4-HMAC-SHA256 Credential=([^,]+),\s*SignedHeaders=([^,]+),\s*Signature=([0-9a-f]{64})$/.exec(authorization);
     if (!match) throw new SignatureError('AccessDenied', 'Only AWS4-HMAC-SHA256 Authorization headers are supported');
     [, credential, , provided] = match;
@@ -153,6 +172,8 @@ export function verifyRequest(request: SignableRequest, credentials: Credentials
     const expires = Number(queryValue('X-Amz-Expires') ?? 604_800);
     if (!(now <= parseAmzDate(date) + expires * 1000)) throw new SignatureError('AccessDenied', 'Request has expired');
     query = request.query.filter(([key]) => key !== 'X-Amz-Signature');
+  } else if (queryValue('AWSAccessKeyId') !== undefined || queryValue('Signature') !== undefined) {
+    throw sigV2Refused();
   } else {
     throw new SignatureError('AccessDenied', 'Anonymous requests are refused: the local buckets are private, as the deployed ones are');
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -178,6 +178,53 @@ test('signatures are verified: a wrong secret, an unknown key id and anonymous r
   const anonymous = await fetch(`${endpoint}/${BUCKET}?list-type=2`);
   expect(anonymous.status).toBe(403);
   expect(await anonymous.text()).toContain('<Code>AccessDenied</Code>');
+});
+
+/** A genuine Signature Version 2 signature (HMAC-SHA1 of S3's string to sign), as aws-cli v1's `s3 presign` computes it. */
+const sigV2 = (method: string, contentType: string, dateOrExpires: string, resource: string) =>
+  createHmac('sha1', LOCAL_CREDENTIALS.secretAccessKey).update(`${method}\n\n${contentType}\n${dateOrExpires}\n${resource}`).digest('base64');
+
+async function expectSigV2Refused(response: Response): Promise<void> {
+  expect(response.status).toBe(400);
+  const body = await response.text();
+  expect(body).toContain('<Code>InvalidRequest</Code>');
+  expect(body).toContain('<Message>The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256. ');
+  expect(body).toContain('signed with AWS Signature Version 2, which the local S3 server does not support: sign it with Signature Version 4');
+  expect(body).not.toContain('original bytes');
+}
+
+test('Signature Version 2 (a presigned URL or an Authorization header) is refused as S3 refuses it: 400 InvalidRequest, nothing read or changed', async () => {
+  await client().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'v2 clip.txt', Body: 'original bytes' }));
+  events.length = 0;
+  const resource = `/${BUCKET}/v2%20clip.txt`;
+
+  // What aws-cli v1's `aws s3 presign` prints: AWSAccessKeyId, Signature and Expires in the query string.
+  const expires = String(Math.floor(Date.now() / 1000) + 3600);
+  const presigned = new URL(`${endpoint}${resource}`);
+  presigned.search = new URLSearchParams({ AWSAccessKeyId: LOCAL_CREDENTIALS.accessKeyId, Signature: sigV2('GET', '', expires, resource), Expires: expires }).toString();
+  await expectSigV2Refused(await fetch(presigned));
+  // Not the anonymous-request refusal it used to get, and the same whatever the signature says.
+  presigned.searchParams.set('Signature', 'not-even-base64');
+  await expectSigV2Refused(await fetch(presigned));
+
+  // `Authorization: AWS <key id>:<signature>`: a read, an overwrite and a delete.
+  const date = new Date().toUTCString();
+  const signed = (method: string, contentType = '') => ({
+    date,
+    authorization: `AWS ${LOCAL_CREDENTIALS.accessKeyId}:${sigV2(method, contentType, date, resource)}`,
+    ...(contentType ? { 'content-type': contentType } : {}),
+  });
+  await expectSigV2Refused(await fetch(`${endpoint}${resource}`, { headers: signed('GET') }));
+  await expectSigV2Refused(await fetch(`${endpoint}${resource}`, { method: 'PUT', headers: signed('PUT', 'text/plain'), body: 'replaced bytes' }));
+  await expectSigV2Refused(await fetch(`${endpoint}${resource}`, { method: 'DELETE', headers: signed('DELETE') }));
+  await expectSigV2Refused(await fetch(`${endpoint}/${BUCKET}/new-object.txt`, { method: 'PUT', headers: signed('PUT', 'text/plain'), body: 'new bytes' }));
+  const head = await fetch(`${endpoint}${resource}`, { method: 'HEAD', headers: signed('HEAD') });
+  expect(head.status).toBe(400);
+
+  const s3 = client();
+  expect(await text((await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'v2 clip.txt' }))).Body)).toBe('original bytes');
+  expect((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents?.map((object) => object.Key)).toEqual(['v2 clip.txt']);
+  expect(events).toEqual([]);
 });
 
 test('a presigned GET URL works until it expires', async () => {
