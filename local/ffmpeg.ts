@@ -124,3 +124,43 @@ export function parseProbe(text: string): MediaProbe | undefined {
     ...(audio ? { audioCodec: audio[1] } : {}),
   };
 }
+
+/** The first video stream's own extent: what a frame capture runs over, whatever the container says. */
+export interface VideoStreamExtent {
+  /** From its first frame's timestamp to the end of its last frame (the last frame's duration included). */
+  readonly durationMs: number;
+  /** Its packets, one per frame: the source frames. */
+  readonly frames: number;
+}
+
+/** A stream time base line of ffmpeg's framecrc muxer (`#tb 0: 1/15360`), and its packet lines (`0, dts, pts, duration, size, hash`). */
+const FRAMECRC_TIME_BASE = /^#tb 0: (\d+)\/(\d+)$/m;
+const FRAMECRC_PACKET = /^0,\s*(-?\d+),\s*(-?\d+),\s*(\d+),/gm;
+/** ffmpeg's AV_NOPTS_VALUE as framecrc prints it (a raw H.264 stream has no presentation times). */
+const NO_TIMESTAMP = -(2n ** 63n);
+
+/**
+ * Measures the first video stream on its own, without decoding: ffmpeg copies its packets to the
+ * framecrc muxer, which prints each one's timestamp and duration. The container's `Duration:` is
+ * the longest stream's (a 5 s video with 15 s of audio says 15 s), and MPEG-TS timestamps start at
+ * the stream's start time (1.4 s, say); this is first frame to end of last frame, so a 5 s 30 fps
+ * video is 5000 ms and a one-frame video one frame long. A last packet without a duration (rare)
+ * counts as long as the step before it. Undefined when the file has no video packets.
+ */
+export async function measureVideoStream(path: string): Promise<VideoStreamExtent | undefined> {
+  const { stdout } = await ffmpegOutput(['-v', 'error', '-i', path, '-map', '0:v:0', '-c', 'copy', '-f', 'framecrc', '-']);
+  const timeBase = FRAMECRC_TIME_BASE.exec(stdout);
+  if (!timeBase) return undefined;
+  const packets = [...stdout.matchAll(FRAMECRC_PACKET)].map(([, dts, pts, duration]) => ({
+    // Presentation time when the container has one, else the decoding time ffmpeg made up.
+    at: BigInt(pts) === NO_TIMESTAMP ? Number(dts) : Number(pts),
+    duration: Number(duration),
+  }));
+  if (packets.length === 0) return undefined;
+  packets.sort((a, b) => a.at - b.at);
+  const first = packets[0];
+  const last = packets[packets.length - 1];
+  const lastDuration = last.duration || (packets.length > 1 ? last.at - packets[packets.length - 2].at : 0);
+  const ticks = last.at + lastDuration - first.at;
+  return { durationMs: (ticks * 1000 * Number(timeBase[1])) / Number(timeBase[2]), frames: packets.length };
+}

@@ -5,9 +5,11 @@ import type { Io } from '../io';
 
 const ESTIMATE_HELP = `
 The figures (README, "frames estimate", says how each is counted):
-  frames        ceil(duration x fps), at most --max-captures; batches of processing.framesPerMessage
+  frames        ceil(video stream duration x fps), at most --max-captures; batches of processing.framesPerMessage
   MediaConvert  output minutes of the frame capture and the 180-line proxy (1 s steps, 10 s minimum),
-                priced by resolution (SD/HD/UHD) and output frame rate class
+                priced by resolution (SD/HD/UHD) and output frame rate class, as a range: low with
+                the frame capture unbilled at the Basic tier, high billed at the Professional tier
+                (AWS does not publish either); so the total is a range too
   S3 requests   PUT/LIST: upload, one per frame, proxy, listing, batch results, results files;
                 GET/HEAD: the input, one per frame, batch results, your download
   S3 storage    frames, proxy and batch results for framesRetentionDays; video and results a month

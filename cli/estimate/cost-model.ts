@@ -77,18 +77,98 @@ export const ASSUMPTIONS = {
 
 export type Assumptions = typeof ASSUMPTIONS;
 
+/** A cost that depends on what nobody has verified: its cheapest and its dearest reading. */
+export interface Range {
+  readonly low: number;
+  readonly high: number;
+}
+
+/** How one end of the MediaConvert range reads the two unverified assumptions. */
+export interface MediaConvertReading {
+  readonly frameCaptureBilled: boolean;
+  readonly tier: 'Basic' | 'Professional';
+}
+
+/**
+ * The two ends of the MediaConvert range. Low: the frame-capture output is not billed and the job
+ * is billed at the Basic tier. High: the frame capture is billed like a video output of its
+ * resolution at its capture rate, and every output at the Professional tier. A price table settles
+ * either question for those who know (frameCaptureBilled; a table with one tier, see price-table.ts).
+ */
+export function mediaConvertReadings(prices: RegionPrices): { readonly low: MediaConvertReading; readonly high: MediaConvertReading } {
+  const { frameCaptureBilled, professionalPerOutputMinute } = prices.mediaconvert;
+  return {
+    low: { frameCaptureBilled: frameCaptureBilled ?? false, tier: 'Basic' },
+    high: { frameCaptureBilled: frameCaptureBilled ?? true, tier: professionalPerOutputMinute ? 'Professional' : 'Basic' },
+  };
+}
+
+/** An assumption the MediaConvert price rests on, by name, with what each end of the range takes. */
+export interface PricingAssumption {
+  readonly name: 'frameCaptureBilled' | 'mediaConvertTier' | 'normalizedMinutes' | 'monthlyVolumeTiers';
+  /** unverified: the range spans it; priceTable: the table settles it; notModelled: left out at both ends. */
+  readonly status: 'unverified' | 'priceTable' | 'notModelled';
+  readonly low?: boolean | string;
+  readonly high?: boolean | string;
+  readonly statement: string;
+}
+
+/** The assumptions behind the MediaConvert figure, for the text output and `--json`. */
+export function pricingAssumptions(prices: RegionPrices): PricingAssumption[] {
+  const { low, high } = mediaConvertReadings(prices);
+  const captureSettled = prices.mediaconvert.frameCaptureBilled !== undefined;
+  const oneTier = prices.mediaconvert.professionalPerOutputMinute === undefined;
+  return [
+    {
+      name: 'frameCaptureBilled',
+      status: captureSettled ? 'priceTable' : 'unverified',
+      low: low.frameCaptureBilled,
+      high: high.frameCaptureBilled,
+      statement: captureSettled
+        ? `frame capture: ${low.frameCaptureBilled ? 'billed like a video output of its size at its capture rate' : 'not billed'}, as the price table says`
+        : "frame capture: AWS's pages do not price it; low end unbilled, high end billed like a video output of its size at its capture rate",
+    },
+    {
+      name: 'mediaConvertTier',
+      status: oneTier ? 'priceTable' : 'unverified',
+      low: low.tier,
+      high: high.tier,
+      statement: oneTier
+        ? 'tier: the price table gives one (perOutputMinute), used at both ends'
+        : "tier: AWS's Basic tier names AVC, VP8/VP9 and MP3 outputs, not JPEG frame capture; low end Basic, high end Professional for every output",
+    },
+    {
+      name: 'normalizedMinutes',
+      status: 'notModelled',
+      statement: 'not modelled: AWS bills normalized minutes (output minutes times a multiplier for codec, resolution, frame rate, passes); priced here per output minute by resolution and frame-rate class',
+    },
+    {
+      name: 'monthlyVolumeTiers',
+      status: 'notModelled',
+      statement: 'not modelled: monthly volume tiers (the rate falls past monthly thresholds, per region and account); list rates are used',
+    },
+  ];
+}
+
 export interface MediaConvertOutputCost {
   readonly output: 'frame capture' | 'proxy';
   readonly rateClass: string;
   readonly billedMinutes: number;
-  readonly usd: number;
+  /** Low and high reading (mediaConvertReadings): the frame capture's low end is 0 when it is unbilled there. */
+  readonly usd: Range;
 }
 
 export interface Estimate {
   readonly frames: number;
   readonly batches: number;
   readonly workerInvocations: number;
-  readonly mediaConvert: { readonly outputMinutes: number; readonly outputs: readonly MediaConvertOutputCost[]; readonly usd: number };
+  readonly mediaConvert: {
+    readonly readings: ReturnType<typeof mediaConvertReadings>;
+    /** Billed output minutes at each end (the low end may leave the frame capture out). */
+    readonly outputMinutes: Range;
+    readonly outputs: readonly MediaConvertOutputCost[];
+    readonly usd: Range;
+  };
   readonly s3: {
     readonly writeRequests: number;
     readonly readRequests: number;
@@ -99,7 +179,8 @@ export interface Estimate {
   readonly lambda: { readonly requests: number; readonly gbSeconds: number; readonly usd: number };
   readonly sqs: { readonly requests: number; readonly usd: number };
   readonly dynamodb: { readonly writeUnits: number; readonly readUnits: number; readonly usd: number };
-  readonly totalUsd: number;
+  /** The sum; a range because MediaConvert's is. */
+  readonly totalUsd: Range;
   readonly wallTime: {
     readonly extractionSeconds: number;
     readonly fanOutSeconds: number;
@@ -112,10 +193,17 @@ export interface Estimate {
 
 const GB = 1024 ** 3;
 
-/** Frames MediaConvert captures: the first, then one every D/N s while inside the video: ceil(duration × N/D). */
+/** Below this, a capture count over a whole number is floating-point noise, not a further capture. */
+const CAPTURE_ROUNDING_SLACK = 1e-9;
+
+/**
+ * Frames MediaConvert captures: the first, then one every D/N s while inside the video: ceil(duration
+ * × N/D), the duration being the video stream's own (local/ffmpeg.ts measureVideoStream). A stream
+ * duration in ticks of its time base is rarely a whole number of ms (one frame at 30 fps is 33.33…
+ * ms), so a product that should be whole can come out a hair above it: that is not a capture more.
+ */
 export function framesFor(durationMs: number, fps: FrameRate, maxCaptures: number): number {
-  // A quotient of integers that is a whole number comes out exact in floating point.
-  const captures = Math.ceil((durationMs * fps.numerator) / (1000 * fps.denominator));
+  const captures = Math.ceil((durationMs * fps.numerator) / (1000 * fps.denominator) - CAPTURE_ROUNDING_SLACK);
   return Math.max(0, Math.min(maxCaptures, captures));
 }
 
@@ -134,19 +222,31 @@ export function estimateRun(video: VideoFacts, settings: RunSettings, frame: Fra
   const workerInvocations = Math.ceil(batches / settings.messagesPerInvocation);
   const captureRate = settings.fps.numerator / settings.fps.denominator;
 
-  // MediaConvert: two outputs, each billed for the video's duration in whole seconds, 10 s at least.
+  // MediaConvert: two outputs, each billed for the video's duration in whole seconds, 10 s at least;
+  // the frame capture only where the reading bills it, each at the reading's tier.
   const billedMinutes = Math.max(Math.ceil(durationSeconds), prices.mediaconvert.minimumBilledSeconds) / 60;
+  const readings = mediaConvertReadings(prices);
+  const billed = (name: MediaConvertOutputCost['output'], reading: MediaConvertReading) => name !== 'frame capture' || reading.frameCaptureBilled;
   const output = (name: MediaConvertOutputCost['output'], height: number, rate: number): MediaConvertOutputCost => {
     const rateOf = rateClass(height, rate);
+    const usdAt = (reading: MediaConvertReading) => {
+      if (!billed(name, reading)) return 0;
+      // A Professional reading exists only when the table has that tier (mediaConvertReadings).
+      const professional = reading.tier === 'Professional' ? prices.mediaconvert.professionalPerOutputMinute : undefined;
+      return billedMinutes * (professional ?? prices.mediaconvert.perOutputMinute)[rateOf.resolution][rateOf.frameRate];
+    };
     return {
       output: name,
       rateClass: `${rateOf.resolution} ${rateOf.frameRate.replace('upTo', '≤').replace('above', '>').replace('fps', ' fps')}`,
       billedMinutes,
-      usd: billedMinutes * prices.mediaconvert.perOutputMinute[rateOf.resolution][rateOf.frameRate],
+      usd: { low: usdAt(readings.low), high: usdAt(readings.high) },
     };
   };
   const outputs = [output('frame capture', video.height, captureRate), output('proxy', assume.proxyHeight, video.frameRate)];
-  const mediaConvertUsd = outputs.reduce((sum, o) => sum + o.usd, 0);
+  const sum = (value: (o: MediaConvertOutputCost) => number) => outputs.reduce((total, o) => total + value(o), 0);
+  const mediaConvertUsd = { low: sum((o) => o.usd.low), high: sum((o) => o.usd.high) };
+  const minutesAt = (reading: MediaConvertReading) => sum((o) => (billed(o.output, reading) ? o.billedMinutes : 0));
+  const outputMinutes = { low: minutesAt(readings.low), high: minutesAt(readings.high) };
 
   // S3 requests. Writes (PUT, POST, LIST): the upload (one PUT, or create + parts + complete), one
   // PUT per frame and one for the proxy (MediaConvert), the completion's listing of the frames
@@ -211,17 +311,17 @@ export function estimateRun(video: VideoFacts, settings: RunSettings, frame: Fra
   const dynamodbUsd =
     (writeUnits / 1e6) * prices.dynamodb.writeRequestUnitsPerMillion + (readUnits / 1e6) * prices.dynamodb.readRequestUnitsPerMillion;
 
-  const totalUsd = mediaConvertUsd + requestsUsd + storageUsd + lambdaUsd + sqsUsd + dynamodbUsd;
+  const otherUsd = requestsUsd + storageUsd + lambdaUsd + sqsUsd + dynamodbUsd;
   return {
     frames,
     batches,
     workerInvocations,
-    mediaConvert: { outputMinutes: outputs.reduce((sum, o) => sum + o.billedMinutes, 0), outputs, usd: mediaConvertUsd },
+    mediaConvert: { readings, outputMinutes, outputs, usd: mediaConvertUsd },
     s3: { writeRequests, readRequests, storageGbMonths, requestsUsd, storageUsd },
     lambda: { requests: lambdaRequests, gbSeconds, usd: lambdaUsd },
     sqs: { requests: sqsRequests, usd: sqsUsd },
     dynamodb: { writeUnits, readUnits, usd: dynamodbUsd },
-    totalUsd,
+    totalUsd: { low: mediaConvertUsd.low + otherUsd, high: mediaConvertUsd.high + otherUsd },
     wallTime: {
       extractionSeconds,
       fanOutSeconds,

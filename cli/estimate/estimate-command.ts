@@ -1,5 +1,5 @@
 import { basename, resolve } from 'node:path';
-import { probeMedia } from '../../local/ffmpeg';
+import { type VideoStreamExtent, measureVideoStream, notAVideo, probeMedia } from '../../local/ffmpeg';
 import { formatFrameRate } from '../../pipeline/capture-settings';
 import { loadProjectStackConfig } from '../../pipeline/stack-config';
 import { CliError, EXIT } from '../exit-codes';
@@ -7,7 +7,7 @@ import { formatBytes } from '../progress-view';
 import { type CaptureOptions, parseCaptureOptions } from '../capture-options';
 import type { Io } from '../io';
 import { fileSizeOf } from '../video-files';
-import { ASSUMPTIONS, type Estimate, type RunSettings, type VideoFacts, estimateRun } from './cost-model';
+import { ASSUMPTIONS, type Estimate, type PricingAssumption, type Range, type RunSettings, type VideoFacts, estimateRun, pricingAssumptions } from './cost-model';
 import { DEFAULT_PRICES, loadPrices, pricesFor } from './price-table';
 import { measureSampleFrames } from './sample-frames';
 
@@ -34,10 +34,10 @@ export async function estimateVideo(path: string, options: EstimateOptions, io: 
   const table = loadPrices(pricesPath);
   const prices = pricesFor(table, region, pricesPath);
 
-  const video = await probeVideo(path);
+  const { video, stream, containerDurationMs } = await probeVideo(path);
   const frame = await measureSampleFrames({
     videoPath: path,
-    durationMs: video.durationMs,
+    video: stream,
     quality,
     processor: config.processing.processor,
     processorMs: msPerFrame,
@@ -54,13 +54,14 @@ export async function estimateVideo(path: string, options: EstimateOptions, io: 
   };
   const estimate = estimateRun(video, settings, frame, prices);
   const context = {
-    video: { file: basename(path), ...video },
+    video: { file: basename(path), ...video, sourceFrames: stream.frames, containerDurationMs },
     capture: { fps: formatFrameRate(fps), quality, maxCaptures },
     measured: { ...frame, processorMsGiven: msPerFrame !== undefined },
     region,
     prices: { file: pricesPath, asOf: table.asOf, currency: table.currency, rates: prices },
     settings,
     assumptions: ASSUMPTIONS,
+    pricingAssumptions: pricingAssumptions(prices),
   };
   io.stdout.write(options.json ? `${JSON.stringify({ ...context, estimate })}\n` : `${describeEstimate(context, estimate)}\n`);
   return EXIT.ok;
@@ -74,22 +75,36 @@ function parseMs(text: string): number {
   return ms;
 }
 
-async function probeVideo(path: string): Promise<VideoFacts> {
+/**
+ * The probe (resolution, rate, whether it is a video at all) and the video stream's own extent: the
+ * frame capture runs over the video stream, and the container's duration is its longest stream's
+ * (5 s of video with 15 s of audio says 15 s).
+ */
+async function probeVideo(path: string): Promise<{ video: VideoFacts; stream: VideoStreamExtent; containerDurationMs: number }> {
   const bytes = fileSizeOf(path);
   const probe = await probeMedia(path);
   if (!probe) throw new CliError(`${path} is not a video ffmpeg can read.`, EXIT.usage);
-  if (!probe.video) throw new CliError(`${path} has no video stream (audio only?): there would be no frames.`, EXIT.usage);
-  if (probe.durationMs <= 0) throw new CliError(`${path} does not say how long it is; ffmpeg found no duration.`, EXIT.usage);
+  const notVideo = notAVideo(probe);
+  if (notVideo || !probe.video) throw new CliError(`${path}: ${notVideo ?? 'the input has no video track'}.`, EXIT.usage);
+  const stream = await measureVideoStream(path);
+  if (!stream || stream.durationMs <= 0) throw new CliError(`${path}: ffmpeg finds no frames in its video stream; there would be nothing to capture.`, EXIT.usage);
   return {
-    durationMs: probe.durationMs,
-    width: probe.video.width,
-    height: probe.video.height,
-    frameRate: probe.video.frameRate ?? 30,
-    bytes,
+    video: {
+      durationMs: stream.durationMs,
+      width: probe.video.width,
+      height: probe.video.height,
+      frameRate: probe.video.frameRate ?? 30,
+      bytes,
+    },
+    stream,
+    containerDurationMs: probe.durationMs,
   };
 }
 
 const usd = (value: number) => (value >= 1 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`);
+/** A figure that rests on the MediaConvert assumptions: cheapest reading to dearest (one figure when they agree). */
+const usdRange = (range: Range) => (usd(range.low) === usd(range.high) ? usd(range.low) : `${usd(range.low)} to ${usd(range.high)}`);
+const minutesRange = (range: Range) => (range.low === range.high ? range.low.toFixed(2) : `${range.low.toFixed(2)}–${range.high.toFixed(2)}`);
 const count = (value: number) => value.toLocaleString('en-US');
 const plural = (value: number, noun: string, nouns = `${noun}s`) => `${count(value)} ${value === 1 ? noun : nouns}`;
 
@@ -104,27 +119,32 @@ export function formatDuration(seconds: number): string {
 
 function describeEstimate(
   context: {
-    video: VideoFacts & { file: string };
+    video: VideoFacts & { file: string; sourceFrames: number; containerDurationMs: number };
     capture: { fps: string; quality: number; maxCaptures: number };
     measured: { jpegBytes: number; processorMs: number; processorMsGiven: boolean; sampled: number };
     region: string;
     prices: { file: string; asOf: string };
     settings: RunSettings;
+    pricingAssumptions: readonly PricingAssumption[];
   },
   estimate: Estimate,
 ): string {
   const { video, capture, measured } = context;
-  const row = (label: string, detail: string, cost?: number) => `  ${label.padEnd(13)} ${detail.padEnd(66)} ${cost === undefined ? '' : usd(cost)}`.trimEnd();
+  const cost = (value: number | Range | undefined) => (value === undefined ? '' : typeof value === 'number' ? usd(value) : usdRange(value));
+  const row = (label: string, detail: string, value?: number | Range) => `  ${label.padEnd(13)} ${detail.padEnd(66)} ${cost(value)}`.trimEnd();
+  // The container's duration is its longest stream's; say so when the video is shorter than the file.
+  const fileLonger = video.containerDurationMs - video.durationMs >= 500 ? ` of video (the file runs ${formatDuration(video.containerDurationMs / 1000)})` : '';
   const time = estimate.wallTime;
   return [
-    `${video.file}: ${video.width}x${video.height}, ${video.frameRate} fps, ${formatDuration(video.durationMs / 1000)}, ${formatBytes(video.bytes)}; ` +
+    `${video.file}: ${video.width}x${video.height}, ${video.frameRate} fps, ${formatDuration(video.durationMs / 1000)}${fileLonger}, ` +
+      `${plural(video.sourceFrames, 'frame')}, ${formatBytes(video.bytes)}; ` +
       `captured at ${capture.fps} fps, quality ${capture.quality}`,
     `Estimated for ${context.region} with the prices of ${context.prices.asOf} (${context.prices.file})`,
     '',
-    row('frames', `${count(estimate.frames)} JPEGs of ~${formatBytes(measured.jpegBytes)}, in ${plural(estimate.batches, 'batch', 'batches')}`),
+    row('frames', `${plural(estimate.frames, 'JPEG')} of ~${formatBytes(measured.jpegBytes)} (${plural(measured.sampled, 'sample')}), in ${plural(estimate.batches, 'batch', 'batches')}`),
     row(
       'MediaConvert',
-      `${estimate.mediaConvert.outputMinutes.toFixed(2)} output min: ${estimate.mediaConvert.outputs.map((o) => `${o.output} ${o.rateClass}`).join(', ')}`,
+      `${minutesRange(estimate.mediaConvert.outputMinutes)} output min: ${estimate.mediaConvert.outputs.map((o) => `${o.output} ${o.rateClass}`).join(', ')}`,
       estimate.mediaConvert.usd,
     ),
     row('S3 requests', `${count(estimate.s3.writeRequests)} PUT/LIST, ${count(estimate.s3.readRequests)} GET/HEAD`, estimate.s3.requestsUsd),
@@ -136,6 +156,9 @@ function describeEstimate(
     '',
     `  wall time     ~${formatDuration(time.totalSeconds)}: extraction ${formatDuration(time.extractionSeconds)}, fan-out ${formatDuration(time.fanOutSeconds)}, ` +
       `processing ${formatDuration(time.processingSeconds)} on ${plural(time.workers, 'worker')}, fan-in ${formatDuration(time.fanInSeconds)}`,
+    '',
+    'Assumptions (MediaConvert, and so the total, runs from the cheapest reading to the dearest; --prices with your own rates settles them):',
+    ...context.pricingAssumptions.map((assumption) => `  - ${assumption.statement}`),
     '',
     'Not included: CloudWatch Logs, data transfer out of AWS, free tiers and volume discounts. Every figure is explained in the README ("frames estimate").',
   ].join('\n');

@@ -6,10 +6,24 @@ import { CliError, EXIT } from '../exit-codes';
 const rate = z.number().nonnegative();
 const byFrameRate = z.strictObject({ upTo30fps: rate, upTo60fps: rate, above60fps: rate });
 
+const byResolution = z.strictObject({ SD: byFrameRate, HD: byFrameRate, UHD: byFrameRate });
+
 const regionPrices = z.strictObject({
   mediaconvert: z.strictObject({
     minimumBilledSeconds: z.number().int().nonnegative(),
-    perOutputMinute: z.strictObject({ SD: byFrameRate, HD: byFrameRate, UHD: byFrameRate }),
+    /** The Basic tier (and, in a table without the next field, the one tier its author pays). */
+    perOutputMinute: byResolution,
+    /**
+     * The Professional tier: the high end of the MediaConvert range. A table without it (one of
+     * your own, or one written before it existed) gives one tier, taken as what you pay: both ends
+     * use perOutputMinute, and only the frame-capture question below is left open.
+     */
+    professionalPerOutputMinute: byResolution.optional(),
+    /**
+     * For those who know whether the frame-capture output is billed: true or false settles it and
+     * both ends of the range use it. Absent, the low end leaves it unbilled and the high end bills it.
+     */
+    frameCaptureBilled: z.boolean().optional(),
   }),
   s3: z.strictObject({ storagePerGbMonth: rate, writeRequestsPerThousand: rate, readRequestsPerThousand: rate }),
   lambda: z.strictObject({ requestsPerMillion: rate, perGbSecond: rate }),

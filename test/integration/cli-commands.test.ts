@@ -209,7 +209,8 @@ test('estimate refuses what it cannot estimate, and prices with a table given by
   const result = JSON.parse(priced.stdout);
   expect(result.prices).toEqual(expect.objectContaining({ asOf: '2027-01-01', file: pricesFile }));
   expect(result.measured.processorMs).toBe(10);
-  expect(result.estimate.mediaConvert.usd).toBeCloseTo(base.estimate.mediaConvert.usd * 10, 10);
+  // The low end prices every output at the Basic rates this table multiplies by ten.
+  expect(result.estimate.mediaConvert.usd.low).toBeCloseTo(base.estimate.mediaConvert.usd.low * 10, 10);
 
   const text = await frames(['estimate', video, '--fps', '5']);
   expect(text.stdout).toMatch(/frames\s+15 JPEGs/);

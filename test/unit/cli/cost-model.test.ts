@@ -1,6 +1,7 @@
-import { ASSUMPTIONS, estimateRun, framesFor, rateClass } from '../../../cli/estimate/cost-model';
+import { ASSUMPTIONS, estimateRun, framesFor, pricingAssumptions, rateClass } from '../../../cli/estimate/cost-model';
 import { loadPrices, pricesFor } from '../../../cli/estimate/price-table';
 import type { RegionPrices } from '../../../cli/estimate/price-table';
+import { samplePoints } from '../../../cli/estimate/sample-frames';
 
 /** Prices written out here, so the hand computation below does not move when the table is updated. */
 const PRICES: RegionPrices = {
@@ -10,6 +11,11 @@ const PRICES: RegionPrices = {
       SD: { upTo30fps: 0.0075, upTo60fps: 0.015, above60fps: 0.03 },
       HD: { upTo30fps: 0.015, upTo60fps: 0.03, above60fps: 0.06 },
       UHD: { upTo30fps: 0.03, upTo60fps: 0.06, above60fps: 0.12 },
+    },
+    professionalPerOutputMinute: {
+      SD: { upTo30fps: 0.012, upTo60fps: 0.024, above60fps: 0.048 },
+      HD: { upTo30fps: 0.024, upTo60fps: 0.048, above60fps: 0.096 },
+      UHD: { upTo30fps: 0.048, upTo60fps: 0.096, above60fps: 0.192 },
     },
   },
   s3: { storagePerGbMonth: 0.023, writeRequestsPerThousand: 0.005, readRequestsPerThousand: 0.0004 },
@@ -42,13 +48,19 @@ describe('the estimate, against a case computed by hand', () => {
     expect(estimate.workerInvocations).toBe(6); // one message an invocation
   });
 
-  it('MediaConvert: 10 minutes each of an HD ≤30 fps frame capture and an SD ≤30 fps proxy', () => {
+  it('MediaConvert: 10 minutes each of an HD ≤30 fps frame capture and an SD ≤30 fps proxy, from the cheapest reading to the dearest', () => {
+    expect(estimate.mediaConvert.readings).toEqual({
+      low: { frameCaptureBilled: false, tier: 'Basic' },
+      high: { frameCaptureBilled: true, tier: 'Professional' },
+    });
+    // Low: the frame capture unbilled, the proxy at Basic. High: both billed, at Professional.
     expect(estimate.mediaConvert.outputs).toEqual([
-      { output: 'frame capture', rateClass: 'HD ≤30 fps', billedMinutes: 10, usd: 10 * 0.015 },
-      { output: 'proxy', rateClass: 'SD ≤30 fps', billedMinutes: 10, usd: 10 * 0.0075 },
+      { output: 'frame capture', rateClass: 'HD ≤30 fps', billedMinutes: 10, usd: { low: 0, high: 10 * 0.024 } },
+      { output: 'proxy', rateClass: 'SD ≤30 fps', billedMinutes: 10, usd: { low: 10 * 0.0075, high: 10 * 0.012 } },
     ]);
-    expect(estimate.mediaConvert.outputMinutes).toBe(20);
-    expect(estimate.mediaConvert.usd).toBeCloseTo(0.225, 10);
+    expect(estimate.mediaConvert.outputMinutes).toEqual({ low: 10, high: 20 });
+    expect(estimate.mediaConvert.usd.low).toBeCloseTo(0.075, 10);
+    expect(estimate.mediaConvert.usd.high).toBeCloseTo(0.24 + 0.12, 10);
   });
 
   it('S3 requests and storage', () => {
@@ -92,11 +104,73 @@ describe('the estimate, against a case computed by hand', () => {
     expect(estimate.dynamodb.usd).toBeCloseTo((29 / 1e6) * 0.625 + (6 / 1e6) * 0.125, 15);
   });
 
-  it('the total is the sum of the parts', () => {
-    const parts = [estimate.mediaConvert.usd, estimate.s3.requestsUsd, estimate.s3.storageUsd, estimate.lambda.usd, estimate.sqs.usd, estimate.dynamodb.usd];
-    expect(estimate.totalUsd).toBeCloseTo(parts.reduce((a, b) => a + b, 0), 15);
-    // 0.225 + 0.0033738 + 0.0029990 + 0.0006900 + 0.0000052 + 0.0000189
-    expect(estimate.totalUsd).toBeCloseTo(0.2320869, 6);
+  it('the total is the sum of the parts, a range as MediaConvert is', () => {
+    const others = [estimate.s3.requestsUsd, estimate.s3.storageUsd, estimate.lambda.usd, estimate.sqs.usd, estimate.dynamodb.usd].reduce((a, b) => a + b, 0);
+    expect(estimate.totalUsd.low).toBeCloseTo(estimate.mediaConvert.usd.low + others, 15);
+    expect(estimate.totalUsd.high).toBeCloseTo(estimate.mediaConvert.usd.high + others, 15);
+    // 0.0033738 + 0.0029990 + 0.0006900 + 0.0000052 + 0.0000189 = 0.0070869 besides MediaConvert's 0.075 to 0.36
+    expect(estimate.totalUsd.low).toBeCloseTo(0.0820869, 6);
+    expect(estimate.totalUsd.high).toBeCloseTo(0.3670869, 6);
+  });
+
+  it('names its pricing assumptions, and what each end of the range takes', () => {
+    expect(pricingAssumptions(PRICES).map(({ name, status, low, high }) => ({ name, status, low, high }))).toEqual([
+      { name: 'frameCaptureBilled', status: 'unverified', low: false, high: true },
+      { name: 'mediaConvertTier', status: 'unverified', low: 'Basic', high: 'Professional' },
+      { name: 'normalizedMinutes', status: 'notModelled', low: undefined, high: undefined },
+      { name: 'monthlyVolumeTiers', status: 'notModelled', low: undefined, high: undefined },
+    ]);
+  });
+});
+
+describe('a price table of your own settles what it knows', () => {
+  const video = { durationMs: 600_000, width: 1920, height: 1080, frameRate: 30, bytes: 100 * 1024 * 1024 };
+  const frame = { jpegBytes: 200_000, processorMs: 50, resultLineBytes: 200 };
+  /** PRICES with one MediaConvert tier (Basic), plus what the test adds. */
+  const withMediaConvert = (mediaconvert: Partial<RegionPrices['mediaconvert']>): RegionPrices => ({
+    ...PRICES,
+    mediaconvert: { minimumBilledSeconds: 10, perOutputMinute: PRICES.mediaconvert.perOutputMinute, ...mediaconvert },
+  });
+
+  it('one tier: its rates at both ends, so only the frame capture is open (10 min × 0.0075, then + 10 min × 0.015)', () => {
+    const oneTier = withMediaConvert({});
+    const estimate = estimateRun(video, SETTINGS, frame, oneTier);
+    expect(estimate.mediaConvert.readings.high).toEqual({ frameCaptureBilled: true, tier: 'Basic' });
+    expect(estimate.mediaConvert.usd.low).toBeCloseTo(0.075, 10);
+    expect(estimate.mediaConvert.usd.high).toBeCloseTo(0.225, 10);
+    expect(pricingAssumptions(oneTier)[1]).toEqual(expect.objectContaining({ name: 'mediaConvertTier', status: 'priceTable', low: 'Basic', high: 'Basic' }));
+  });
+
+  it('frameCaptureBilled: billed at both ends, so only the tier is open; one tier and not billed: no range at all', () => {
+    const billed = estimateRun(video, SETTINGS, frame, withMediaConvert({ frameCaptureBilled: true, professionalPerOutputMinute: PRICES.mediaconvert.professionalPerOutputMinute }));
+    expect(billed.mediaConvert.usd.low).toBeCloseTo(0.225, 10); // 10 × 0.015 + 10 × 0.0075
+    expect(billed.mediaConvert.usd.high).toBeCloseTo(0.36, 10); // 10 × 0.024 + 10 × 0.012
+    expect(billed.mediaConvert.outputMinutes).toEqual({ low: 20, high: 20 });
+
+    const settled = withMediaConvert({ frameCaptureBilled: false });
+    const unbilled = estimateRun(video, SETTINGS, frame, settled);
+    expect(unbilled.mediaConvert.usd).toEqual({ low: 10 * 0.0075, high: 10 * 0.0075 });
+    expect(unbilled.totalUsd.low).toBe(unbilled.totalUsd.high);
+    expect(pricingAssumptions(settled)[0]).toEqual(expect.objectContaining({ name: 'frameCaptureBilled', status: 'priceTable', low: false, high: false }));
+  });
+});
+
+describe("the MediaConvert range of the README's examples", () => {
+  const frame = { jpegBytes: 100_000, processorMs: 10, resultLineBytes: 180 };
+  const at30 = { ...SETTINGS, fps: { numerator: 30, denominator: 1 } };
+
+  it('60 s of 1280x720 at 30 fps, captured at 30 fps: $0.0075 (the SD proxy at Basic) to $0.036 (HD and SD at Professional)', () => {
+    const estimate = estimateRun({ durationMs: 60_000, width: 1280, height: 720, frameRate: 30, bytes: 30 * 2 ** 20 }, at30, frame, PRICES);
+    expect(estimate.frames).toBe(1800);
+    expect(estimate.mediaConvert.usd.low).toBeCloseTo(0.0075, 12);
+    expect(estimate.mediaConvert.usd.high).toBeCloseTo(0.024 + 0.012, 12);
+  });
+
+  it('the 65,010-frame GoPro case, 36 min 7 s of 1080p30 at 30 fps: 2,167/60 min × 0.0075 to × (0.024 + 0.012)', () => {
+    const estimate = estimateRun({ durationMs: 2_167_000, width: 1920, height: 1080, frameRate: 30, bytes: 4 * 2 ** 30 }, at30, frame, PRICES);
+    expect(estimate.frames).toBe(65_010);
+    expect(estimate.mediaConvert.usd.low).toBeCloseTo(0.270875, 9);
+    expect(estimate.mediaConvert.usd.high).toBeCloseTo(1.3002, 9);
   });
 });
 
@@ -138,6 +212,14 @@ describe('frames MediaConvert captures', () => {
     expect(framesFor(500, { numerator: 1, denominator: 3 }, 1_000)).toBe(1); // the first frame always
   });
 
+  it('over a duration in time-base ticks: one frame of a 30 fps stream (512/15360 s) is 1 capture at 30 fps, 2 at 60, 1 at 29.97', () => {
+    const oneFrameMs = (512 * 1000) / 15360; // 33.333…, and × 60 / 1000 comes out a hair over 2
+    expect(framesFor(oneFrameMs, { numerator: 30, denominator: 1 }, 1_000)).toBe(1);
+    expect(framesFor(oneFrameMs, { numerator: 60, denominator: 1 }, 1_000)).toBe(2);
+    expect(framesFor(oneFrameMs, { numerator: 30_000, denominator: 1001 }, 1_000)).toBe(1);
+    expect(framesFor(5_000, { numerator: 7, denominator: 3 }, 1_000)).toBe(12); // 11.67
+  });
+
   it('a 10-second minimum per output: a 4 s video bills 10 s twice', () => {
     const short = estimateRun({ durationMs: 4_000, width: 320, height: 180, frameRate: 30, bytes: 10_000 }, SETTINGS, { jpegBytes: 5_000, processorMs: 5, resultLineBytes: 150 }, PRICES);
     expect(short.mediaConvert.outputs.map((o) => o.billedMinutes)).toEqual([10 / 60, 10 / 60]);
@@ -152,6 +234,17 @@ describe('the price table in the repository', () => {
     expect(() => pricesFor(table, 'mars-north-1', 'the table')).toThrow(/no prices for mars-north-1 \(it has us-east-1, us-west-2\)/);
   });
 
+  it('prices both MediaConvert tiers in every region, Professional above Basic in every class', () => {
+    for (const prices of Object.values(loadPrices().regions)) {
+      const { perOutputMinute: basic, professionalPerOutputMinute: professional } = prices.mediaconvert;
+      for (const resolution of ['SD', 'HD', 'UHD'] as const) {
+        for (const rate of ['upTo30fps', 'upTo60fps', 'above60fps'] as const) {
+          expect(professional?.[resolution][rate]).toBeGreaterThan(basic[resolution][rate]);
+        }
+      }
+    }
+  });
+
   it('names every problem in a table a person wrote', () => {
     const { writeFileSync, mkdtempSync } = jest.requireActual('node:fs') as typeof import('node:fs');
     const path = `${mkdtempSync(`${require('node:os').tmpdir()}/prices-`)}/p.json`;
@@ -163,4 +256,16 @@ describe('the price table in the repository', () => {
 test('the assumptions are the ones the README lists', () => {
   expect(ASSUMPTIONS.mediaConvertRealTimeFactor).toBe(1);
   expect(ASSUMPTIONS.statusUpdateSeconds).toBe(60);
+});
+
+describe('sample frames', () => {
+  it('are at most 5 source frames spread over the video stream, each at its start rounded down to the ms', () => {
+    expect(samplePoints({ durationMs: 5_000, frames: 150 })).toEqual([500, 1500, 2500, 3500, 4500]);
+    expect(samplePoints({ durationMs: 2_167_000, frames: 65_010 }).every((at) => at < 2_167_000 - 1000 / 30)).toBe(true);
+  });
+
+  it('are fewer when the video has fewer frames: each one of three, the one of a one-frame video', () => {
+    expect(samplePoints({ durationMs: 100, frames: 3 })).toEqual([0, 33, 66]);
+    expect(samplePoints({ durationMs: (512 * 1000) / 15360, frames: 1 })).toEqual([0]);
+  });
 });
