@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PROJECT_ROOT, bundleFunctions } from '../pipeline/bundle';
-import { frameQueueSettings } from '../pipeline/definition';
+import { FAILURE_QUEUE_SETTINGS, frameQueueSettings } from '../pipeline/definition';
 import { type StackConfig, loadProjectStackConfig } from '../pipeline/stack-config';
 import {
   type FunctionKey,
@@ -235,9 +235,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       MessageRetentionPeriod: String(settings.messageRetentionSeconds),
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount: settings.maxReceiveCount }),
     });
+    const failureQueueAttributes = { MessageRetentionPeriod: String(FAILURE_QUEUE_SETTINGS.messageRetentionSeconds) };
     const failureQueueUrls = {
-      'ingress-failures': await createQueue(sqs, names.failureQueues['ingress-failures'], {}),
-      'completion-failures': await createQueue(sqs, names.failureQueues['completion-failures'], {}),
+      'ingress-failures': await createQueue(sqs, names.failureQueues['ingress-failures'], failureQueueAttributes),
+      'completion-failures': await createQueue(sqs, names.failureQueues['completion-failures'], failureQueueAttributes),
     };
 
     const resources: LocalCloudDescription['resources'] = {

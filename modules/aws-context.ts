@@ -23,4 +23,9 @@ export class AwsContext extends Construct {
   arn(service: string, resource: string): string {
     return `arn:${this.partition}:${service}:${this.region}:${this.accountId}:${resource}`;
   }
+
+  /** An ARN of a global service (IAM) in this account: known from a name before the resource exists. */
+  globalArn(service: string, resource: string): string {
+    return `arn:${this.partition}:${service}::${this.accountId}:${resource}`;
+  }
 }

@@ -9,12 +9,11 @@ import { FrameQueue } from './frame-queue';
 import { HardenedBucket } from './hardened-bucket';
 import { JobTable } from './job-table';
 import { LambdaFunction } from './lambda-function';
-import { MEDIACONVERT_SERVICE, MediaConvertRole } from './mediaconvert-role';
-import type { PolicyStatement } from './policy-document';
-import { QueueConsumer, queueConsumerStatement } from './queue-consumer';
+import { MediaConvertRole } from './mediaconvert-role';
+import { QueueConsumer } from './queue-consumer';
 import type { StackConfig } from '../pipeline/stack-config';
-import { streamOf } from '../pipeline/clip-request';
 import { CLIP_PIECES_PREFIX, FUNCTIONS, frameQueueSettings } from '../pipeline/definition';
+import { pipelinePermissions } from '../pipeline/permissions';
 import { type FunctionKey, pipelineNames, pipelineTopology, resourceName } from '../pipeline/topology';
 
 export interface FramePipelineStackProps {
@@ -60,12 +59,6 @@ export class FramePipelineStack extends TerraformStack {
     });
     const egress = new HardenedBucket(this, 'egress', { namePrefix: name('egress-') });
     const jobs = new JobTable(this, 'jobs', { tableName: names.jobTable });
-    const mediaConvertRole = new MediaConvertRole(this, 'mediaconvert-role', {
-      roleName: name('mediaconvert'),
-      context,
-      inputBucket: ingress.bucket,
-      outputBucket: frames.bucket,
-    });
     const ingressFailures = new FailureQueue(this, 'ingress-failures', {
       queueName: names.failureQueues['ingress-failures'],
     });
@@ -77,113 +70,50 @@ export class FramePipelineStack extends TerraformStack {
       deadLetterQueueName: names.frameDeadLetterQueue,
       settings: frameQueueSettings(config.processing),
     });
+    const mediaConvertRoleName = name('mediaconvert');
+    // Known from its name, so the definition can grant PassRole on it before the role exists.
+    const mediaConvertRoleArn = context.globalArn('iam', `role/${mediaConvertRoleName}`);
 
-    const common = { bundleDirectory: props.bundleDirectory, logRetentionDays: config.logRetentionDays };
-    const framesArn = frames.bucket.arn;
-    const grants = {
-      trackJobs: (actions: string[]): PolicyStatement => ({ Sid: 'TrackJobs', Effect: 'Allow', Action: actions, Resource: jobs.table.arn }),
-      // Without s3:ListBucket, S3 answers a missing object with 403 instead of 404, and a missing
-      // frame or batch result would look like a permissions fault.
-      listFrames: { Sid: 'ListFramesBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: framesArn } as PolicyStatement,
-      batchResults: (actions: string[]): PolicyStatement => ({
-        Sid: 'KeepBatchResults',
-        Effect: 'Allow',
-        Action: actions,
-        Resource: `${framesArn}/*/batches/*`,
-      }),
-      writeResults: {
-        Sid: 'WriteResults',
-        Effect: 'Allow',
-        // Large results files are multipart uploads; a failed one is aborted.
-        Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
-        Resource: `${egress.bucket.arn}/*`,
-      } as PolicyStatement,
-    };
     const topology = pipelineTopology(config, {
       ingressBucket: ingress.bucket.bucket,
       framesBucket: frames.bucket.bucket,
       egressBucket: egress.bucket.bucket,
       jobTable: jobs.table.name,
       frameQueueUrl: frameQueue.queue.url,
-      mediaConvertRoleArn: mediaConvertRole.role.arn,
+      mediaConvertRoleArn,
     });
     const { functions } = topology;
-
-    this.ingressFunction = new LambdaFunction(this, 'ingress-function', {
-      ...common,
-      spec: functions.ingress,
-      statements: [
-        // HeadObject is authorised by s3:GetObject.
-        { Sid: 'ReadUploads', Effect: 'Allow', Action: 's3:GetObject', Resource: `${ingress.bucket.arn}/*` },
-        grants.trackJobs(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
-        {
-          Sid: 'SubmitAndFindJobs',
-          Effect: 'Allow',
-          Action: ['mediaconvert:CreateJob', 'mediaconvert:ListJobs'],
-          Resource: context.arn('mediaconvert', 'queues/*'),
-        },
-        {
-          Sid: 'CancelSupersededJobs',
-          Effect: 'Allow',
-          Action: 'mediaconvert:CancelJob',
-          Resource: context.arn('mediaconvert', 'jobs/*'),
-        },
-        {
-          Sid: 'PassRoleToMediaConvertOnly',
-          Effect: 'Allow',
-          Action: 'iam:PassRole',
-          Resource: mediaConvertRole.role.arn,
-          Condition: { StringEquals: { 'iam:PassedToService': MEDIACONVERT_SERVICE } },
-        },
-        { Sid: 'KeepFailedEvents', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ingressFailures.queue.arn },
-        {
-          Sid: 'WriteClipPieces',
-          Effect: 'Allow',
-          // Pieces are multipart uploads; a failed one is aborted, never left half written.
-          Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
-          Resource: `${ingress.bucket.arn}/${CLIP_PIECES_PREFIX}*`,
-        },
-        ...clipStreamStatements(config.kvsStreams, context),
-      ],
+    // Every grant, from the one definition local mode enforces too.
+    const permissions = pipelinePermissions(config, topology, {
+      arn: (service, resource) => context.arn(service, resource),
+      accountId: context.accountId,
+      buckets: { ingress: ingress.bucket.arn, frames: frames.bucket.arn, egress: egress.bucket.arn },
+      jobTable: jobs.table.arn,
+      queues: {
+        frames: frameQueue.queue.arn,
+        'frames-dead-letters': frameQueue.deadLetterQueue.arn,
+        'ingress-failures': ingressFailures.queue.arn,
+        'completion-failures': completionFailures.queue.arn,
+      },
+      mediaConvertRole: mediaConvertRoleArn,
+    });
+    ingress.restrictTo(permissions.bucketPolicies.ingress);
+    frames.restrictTo(permissions.bucketPolicies.frames);
+    egress.restrictTo(permissions.bucketPolicies.egress);
+    frameQueue.restrictTo({ queue: permissions.queuePolicies.frames, deadLetters: permissions.queuePolicies['frames-dead-letters'] });
+    new MediaConvertRole(this, 'mediaconvert-role', {
+      roleName: mediaConvertRoleName,
+      trust: permissions.trust.mediaConvert,
+      statements: permissions.identity.mediaConvert,
     });
 
-    this.completionFunction = new LambdaFunction(this, 'completion-function', {
-      ...common,
-      spec: functions.completion,
-      statements: [
-        grants.trackJobs(['dynamodb:GetItem', 'dynamodb:UpdateItem']),
-        grants.listFrames,
-        { Sid: 'FanOutFrames', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: frameQueue.queue.arn },
-        // A video with no frames is completed at once, with empty results.
-        grants.writeResults,
-        { Sid: 'KeepFailedEvents', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: completionFailures.queue.arn },
-      ],
-    });
-
-    this.frameWorker = new LambdaFunction(this, 'frame-worker', {
-      ...common,
-      spec: functions.frameWorker,
-      statements: [
-        grants.trackJobs(['dynamodb:GetItem', 'dynamodb:UpdateItem']),
-        { Sid: 'ReadFrames', Effect: 'Allow', Action: 's3:GetObject', Resource: `${framesArn}/*/frames/*` },
-        grants.listFrames,
-        grants.batchResults(['s3:GetObject', 's3:PutObject']),
-        grants.writeResults,
-        queueConsumerStatement('ConsumeFrameQueue', frameQueue.queue),
-      ],
-    });
-
-    this.deadLetterFunction = new LambdaFunction(this, 'frame-dead-letters', {
-      ...common,
-      spec: functions.deadLetters,
-      statements: [
-        grants.trackJobs(['dynamodb:GetItem', 'dynamodb:UpdateItem']),
-        grants.listFrames,
-        grants.batchResults(['s3:GetObject', 's3:PutObject']),
-        grants.writeResults,
-        queueConsumerStatement('ConsumeDeadLetters', frameQueue.deadLetterQueue),
-      ],
-    });
+    const common = { bundleDirectory: props.bundleDirectory, logRetentionDays: config.logRetentionDays };
+    const lambda = (id: string, key: FunctionKey) =>
+      new LambdaFunction(this, id, { ...common, spec: functions[key], statements: permissions.identity[key], trust: permissions.trust[key] });
+    this.ingressFunction = lambda('ingress-function', 'ingress');
+    this.completionFunction = lambda('completion-function', 'completion');
+    this.frameWorker = lambda('frame-worker', 'frameWorker');
+    this.deadLetterFunction = lambda('frame-dead-letters', 'deadLetters');
 
     const deployed: Record<FunctionKey, LambdaFunction> = {
       ingress: this.ingressFunction,
@@ -203,11 +133,10 @@ export class FramePipelineStack extends TerraformStack {
         failureQueue: failureQueues[rule.failureQueue],
       }),
     }));
-    for (const [key, queue] of Object.entries(failureQueues)) {
+    for (const [key, queue] of Object.entries(failureQueues) as [keyof typeof failureQueues, FailureQueue][]) {
       queue.keepFailuresOf(
-        triggers
-          .filter(({ rule }) => rule.failureQueue === key)
-          .map(({ rule, trigger }) => ({ ruleArn: trigger.rule.arn, target: deployed[rule.target] })),
+        triggers.filter(({ rule }) => rule.failureQueue === key).map(({ rule }) => deployed[rule.target]),
+        permissions.queuePolicies[key],
       );
     }
     const queues = { frames: frameQueue.queue, 'frames-dead-letters': frameQueue.deadLetterQueue };
@@ -220,13 +149,7 @@ export class FramePipelineStack extends TerraformStack {
       });
     }
 
-    const cliPolicy = new CliPolicy(this, 'cli-policy', {
-      policyName: resourceName(config, 'cli'),
-      context,
-      ingressBucket: ingress.bucket,
-      egressBucket: egress.bucket,
-      jobTable: jobs.table,
-    });
+    const cliPolicy = new CliPolicy(this, 'cli-policy', { policyName: resourceName(config, 'cli'), statements: permissions.identity.cli });
 
     const outputs: Record<string, { value: string; description: string }> = {
       region: { value: context.region, description: 'Region the pipeline runs in' },
@@ -246,24 +169,4 @@ export class FramePipelineStack extends TerraformStack {
     };
     for (const [id, output] of Object.entries(outputs)) new TerraformOutput(this, id, output);
   }
-}
-
-/**
- * Read access to the configured Kinesis video streams only: a name means that stream in this
- * account and region (any incarnation: a stream ARN ends in its creation time), an ARN exactly it.
- * No streams configured, no statement: clip requests then fail with AccessDeniedException.
- */
-function clipStreamStatements(streams: readonly string[], context: AwsContext): PolicyStatement[] {
-  if (streams.length === 0) return [];
-  return [
-    {
-      Sid: 'ClipConfiguredStreams',
-      Effect: 'Allow',
-      Action: ['kinesisvideo:GetDataEndpoint', 'kinesisvideo:ListFragments', 'kinesisvideo:GetClip'],
-      Resource: streams.map((stream) => {
-        const { name, arn } = streamOf(stream)!;
-        return arn ?? context.arn('kinesisvideo', `stream/${name}/*`);
-      }),
-    },
-  ];
 }

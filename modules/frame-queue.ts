@@ -2,7 +2,8 @@ import { Construct } from 'constructs';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
-import { denyInsecureTransport, policyDocument } from './policy-document';
+import type { PolicyStatement } from '../pipeline/iam-policy';
+import { policyDocument } from './policy-document';
 import type { frameQueueSettings } from '../pipeline/definition';
 
 export interface FrameQueueProps {
@@ -15,7 +16,7 @@ export interface FrameQueueProps {
 /**
  * The frame queue, where the completion function fans out frame batches, and its dead-letter
  * queue, where a batch goes after maxReceiveCount failed deliveries. Both encrypted (SQS-managed
- * SSE) and TLS-only; only the frame queue may redrive into the dead-letter queue.
+ * SSE); only the frame queue may redrive into the dead-letter queue; `restrictTo` adds the TLS-only policies.
  */
 export class FrameQueue extends Construct {
   readonly queue: SqsQueue;
@@ -47,12 +48,11 @@ export class FrameQueue extends Construct {
       queueUrl: this.deadLetterQueue.url,
       redriveAllowPolicy: JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [this.queue.arn] }),
     });
+  }
 
-    for (const [policyId, queue] of [['queue-policy', this.queue], ['dead-letters-policy', this.deadLetterQueue]] as const) {
-      new SqsQueuePolicy(this, policyId, {
-        queueUrl: queue.url,
-        policy: policyDocument(denyInsecureTransport('sqs', [queue.arn])),
-      });
-    }
+  /** The queues' policies (pipeline/permissions.ts: TLS only). */
+  restrictTo(policies: { readonly queue: readonly PolicyStatement[]; readonly deadLetters: readonly PolicyStatement[] }): void {
+    new SqsQueuePolicy(this, 'queue-policy', { queueUrl: this.queue.url, policy: policyDocument(policies.queue) });
+    new SqsQueuePolicy(this, 'dead-letters-policy', { queueUrl: this.deadLetterQueue.url, policy: policyDocument(policies.deadLetters) });
   }
 }

@@ -6,7 +6,8 @@ import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
-import { denyInsecureTransport, policyDocument } from './policy-document';
+import type { PolicyStatement } from '../pipeline/iam-policy';
+import { policyDocument } from './policy-document';
 
 export interface HardenedBucketProps {
   /** Terraform appends a unique suffix, so names never collide across deployments. */
@@ -24,10 +25,11 @@ const ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7;
 
 /**
  * A private bucket: all public access blocked, ACLs disabled (bucket owner enforced), encrypted
- * by default, requests without TLS 1.2+ denied, abandoned multipart uploads cleaned up.
+ * by default, abandoned multipart uploads cleaned up; `restrictTo` adds its policy (TLS 1.2+ only).
  */
 export class HardenedBucket extends Construct {
   readonly bucket: S3Bucket;
+  private readonly publicAccess: S3BucketPublicAccessBlock;
 
   constructor(scope: Construct, id: string, props: HardenedBucketProps) {
     super(scope, id);
@@ -35,7 +37,7 @@ export class HardenedBucket extends Construct {
     this.bucket = new S3Bucket(this, 'bucket', { bucketPrefix: props.namePrefix });
     const bucket = this.bucket.id;
 
-    const publicAccess = new S3BucketPublicAccessBlock(this, 'public-access', {
+    this.publicAccess = new S3BucketPublicAccessBlock(this, 'public-access', {
       bucket,
       blockPublicAcls: true,
       blockPublicPolicy: true,
@@ -49,14 +51,6 @@ export class HardenedBucket extends Construct {
     new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
       bucket,
       rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
-    });
-    new S3BucketPolicy(this, 'policy', {
-      bucket,
-      policy: policyDocument(
-        denyInsecureTransport('s3', [this.bucket.arn, `${this.bucket.arn}/*`]),
-      ),
-      // S3 rejects a policy put while the public access block is being changed.
-      dependsOn: [publicAccess],
     });
     new S3BucketLifecycleConfiguration(this, 'lifecycle', {
       bucket,
@@ -94,5 +88,15 @@ export class HardenedBucket extends Construct {
     if (props.sendEventsToEventBridge) {
       new S3BucketNotification(this, 'to-eventbridge', { bucket, eventbridge: true });
     }
+  }
+
+  /** The bucket's policy, from pipeline/permissions.ts (TLS only), once the bucket's ARN is known to the definition. */
+  restrictTo(statements: readonly PolicyStatement[]): void {
+    new S3BucketPolicy(this, 'policy', {
+      bucket: this.bucket.id,
+      policy: policyDocument(statements),
+      // S3 rejects a policy put while the public access block is being changed.
+      dependsOn: [this.publicAccess],
+    });
   }
 }

@@ -6,7 +6,8 @@ import { LambdaFunction as LambdaFunctionResource } from '@cdktf/provider-aws/li
 import { bundleFunction } from '../pipeline/bundle';
 import { type FunctionSpec, runtimeEnvironment } from '../pipeline/topology';
 import { IamRolePolicy as IamRolePolicyResource } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { type PolicyStatement, policyDocument } from './policy-document';
+import type { PolicyStatement } from '../pipeline/iam-policy';
+import { policyDocument } from './policy-document';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';
 
@@ -18,8 +19,10 @@ export interface LambdaFunctionProps {
   readonly spec: FunctionSpec;
   /** Where bundles are written before they are archived (one folder per function). */
   readonly bundleDirectory: string;
-  /** What the function may do, besides writing its own logs. */
+  /** What the function may do, writing its own logs included (pipeline/permissions.ts). */
   readonly statements: readonly PolicyStatement[];
+  /** Who may assume its role (pipeline/permissions.ts: Lambda). */
+  readonly trust: readonly PolicyStatement[];
   readonly logRetentionDays: number;
   /** arm64 (Graviton) costs less per GB-second; x86_64 for native modules built only for it. */
   readonly architecture?: 'arm64' | 'x86_64';
@@ -48,26 +51,12 @@ export class LambdaFunction extends Construct {
     this.role = new IamRole(this, 'role', {
       name: spec.name,
       description: `Execution role of ${spec.name}`,
-      assumeRolePolicy: policyDocument([
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'lambda.amazonaws.com' },
-          Action: 'sts:AssumeRole',
-        },
-      ]),
+      assumeRolePolicy: policyDocument(props.trust),
     });
     const policy = (this.policy = new IamRolePolicyResource(this, 'policy', {
       name: 'least-privilege',
       role: this.role.id,
-      policy: policyDocument([
-        {
-          Sid: 'WriteOwnLogs',
-          Effect: 'Allow',
-          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          Resource: `${logGroup.arn}:*`,
-        },
-        ...props.statements,
-      ]),
+      policy: policyDocument(props.statements),
     }));
 
     const architecture = props.architecture ?? 'arm64';

@@ -2,7 +2,6 @@ import { Construct } from 'constructs';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import type { LambdaFunction } from './lambda-function';
-import type { PolicyStatement } from './policy-document';
 
 export interface QueueConsumerProps {
   readonly queue: SqsQueue;
@@ -10,16 +9,6 @@ export interface QueueConsumerProps {
   readonly batchSize: number;
   /** The most concurrent invocations this mapping starts (2..1000). */
   readonly maximumConcurrency: number;
-}
-
-/** What a function needs on a queue to be fed by an event source mapping. */
-export function queueConsumerStatement(sid: string, queue: SqsQueue): PolicyStatement {
-  return {
-    Sid: sid,
-    Effect: 'Allow',
-    Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
-    Resource: queue.arn,
-  };
 }
 
 /**

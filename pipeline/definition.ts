@@ -69,6 +69,12 @@ export const JOB_USER_METADATA = {
 } as const;
 
 /**
+ * The tag key this pipeline puts on its MediaConvert jobs, valued with the pipeline's name: IAM
+ * lets the ingress function create only jobs so tagged and cancel only those (pipeline/permissions.ts).
+ */
+export const JOB_TAG_KEY = 'pipeline';
+
+/**
  * The EventBridge pattern for "a video landed in the ingress bucket". Every Object Created reason
  * (PutObject, CompleteMultipartUpload, CopyObject, ...) matches: large uploads are multipart.
  * Suffixes match case-insensitively because cameras write `.MP4`.
@@ -121,8 +127,18 @@ export interface QueueSettingsInput {
   readonly workerTimeoutSeconds: number;
 }
 
-/** SQS's maximum retention: the time anyone has to look at a dead-lettered batch. */
+/** SQS's maximum retention: the time anyone has to look at a dead-lettered batch or a failed event. */
 const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
+
+/**
+ * The failure queues (`ingress-failures`, `completion-failures`): where events the ingress and
+ * completion functions could not handle after their retries, and deliveries EventBridge could not
+ * make, are kept for a person. The stack (modules/failure-queue.ts) and local mode
+ * (local/local-cloud.ts) both create them from this.
+ */
+export const FAILURE_QUEUE_SETTINGS = {
+  messageRetentionSeconds: FOURTEEN_DAYS,
+} as const;
 
 /**
  * The frame queue's settings, derived in one place for the stack and for local mode's poller.

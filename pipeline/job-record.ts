@@ -49,6 +49,12 @@ export const ERROR_CODE = {
   mediaConvertCanceled: 'MEDIACONVERT_CANCELED',
   /** The frames in S3 do not match the count MediaConvert reported: the run's frames can't be trusted. */
   frameCountMismatch: 'FRAME_COUNT_MISMATCH',
+  /**
+   * MediaConvert completed, but none of its output paths is a frame capture this run can read
+   * (`<base name><name modifier>.NNNNNNN.jpg` under the run's frames prefix): the frames cannot be
+   * counted, so the run is not completed empty.
+   */
+  frameOutputUnrecognised: 'FRAME_OUTPUT_UNRECOGNISED',
   /** Every frame was processed or counted as failed, but the results could not be written. */
   fanInFailed: 'FAN_IN_FAILED',
   /** A clip request is malformed: bad stream name, times, order or a range over 24 hours. */

@@ -8,13 +8,57 @@
  */
 import { CLIP_PIECES_PREFIX } from './definition';
 
-/** MediaConvert appends `.NNNNNNN.jpg` (7 digits, 0-based) to a frame-capture destination's base name. */
+/**
+ * The base name the job template gives the frame-capture destination, so this pipeline's own jobs
+ * name captures `frame.NNNNNNN.jpg`. Nothing that reads captures relies on it: the completion
+ * function takes the naming from the COMPLETE event's path (captureOfPath).
+ */
 export const FRAME_BASE_NAME = 'frame';
 /** The proxy MP4 that MediaConvert requires beside a frame-capture output. */
 export const PROXY_BASE_NAME = 'proxy';
 
 const FRAME_INDEX_DIGITS = 7;
-const FRAME_FILE = new RegExp(`(?:^|/)${FRAME_BASE_NAME}\\.(\\d{${FRAME_INDEX_DIGITS}})\\.jpg$`);
+/**
+ * MediaConvert names captures `<base name><name modifier>.NNNNNNN.jpg` (7 digits, 0-based): the
+ * key up to the counter (the destination's key prefix, base name and modifier; the file name part
+ * is never empty), and the counter.
+ */
+const CAPTURE_KEY = new RegExp(`^((?:.*/)?[^/]+)\\.(\\d{${FRAME_INDEX_DIGITS}})\\.jpg$`);
+const CAPTURE_COUNTER = new RegExp(`^\\.(\\d{${FRAME_INDEX_DIGITS}})\\.jpg$`);
+const S3_PATH = /^s3:\/\/([^/]+)\/(.+)$/;
+
+/** One frame capture, as named in a COMPLETE event's output path. */
+export interface Capture {
+  readonly bucket: string;
+  /**
+   * Every capture key of its output up to `.NNNNNNN.jpg`: the destination's key prefix, base name
+   * and name modifier (`<run>/frames/video_frame` for `<run>/frames/video_frame.0000036.jpg`).
+   */
+  readonly namePrefix: string;
+  readonly index: number;
+}
+
+/** A capture from its `s3://bucket/key` path; undefined for a path not named like one. */
+export function captureOfPath(path: string): Capture | undefined {
+  const location = S3_PATH.exec(path);
+  const key = location ? CAPTURE_KEY.exec(location[2]) : null;
+  return location && key ? { bucket: location[1], namePrefix: key[1], index: Number(key[2]) } : undefined;
+}
+
+/** The key of capture `index` of an output whose captures are named `<namePrefix>.NNNNNNN.jpg`. */
+export function captureKey(namePrefix: string, index: number): string {
+  return `${namePrefix}.${String(index).padStart(FRAME_INDEX_DIGITS, '0')}.jpg`;
+}
+
+/**
+ * The index of a key named exactly `<namePrefix>.NNNNNNN.jpg`; undefined for any other key (another
+ * base name or modifier, the proxy MP4 beside the captures, a counter of other length).
+ */
+export function captureIndexOf(key: string, namePrefix: string): number | undefined {
+  if (!key.startsWith(namePrefix)) return undefined;
+  const counter = CAPTURE_COUNTER.exec(key.slice(namePrefix.length));
+  return counter ? Number(counter[1]) : undefined;
+}
 
 export interface RunLayout {
   readonly runPrefix: string;
@@ -47,15 +91,15 @@ export function runLayout(runPrefix: string): RunLayout {
   };
 }
 
-/** The key MediaConvert gives the capture with this 0-based index. */
+/** The key MediaConvert gives capture `index` of this pipeline's job template (base name `frame`). */
 export function frameKey(framesPrefix: string, index: number): string {
-  return `${framesPrefix}${FRAME_BASE_NAME}.${String(index).padStart(FRAME_INDEX_DIGITS, '0')}.jpg`;
+  return captureKey(`${framesPrefix}${FRAME_BASE_NAME}`, index);
 }
 
-/** The 0-based index of a capture from its key or s3:// path; undefined for anything else. */
+/** The 0-based index of a capture, whatever its base name and modifier, from its key or s3:// path; undefined for anything else. */
 export function frameIndexOf(keyOrPath: string): number | undefined {
-  const match = FRAME_FILE.exec(keyOrPath);
-  return match ? Number(match[1]) : undefined;
+  const match = CAPTURE_KEY.exec(keyOrPath);
+  return match ? Number(match[2]) : undefined;
 }
 
 /**

@@ -105,6 +105,14 @@ const frameRateSchema = z
     }
   });
 
+/**
+ * Bucket names S3 refuses (its naming rules): these prefixes, and names ending in -s3alias,
+ * --ol-s3, .mrap, --x-s3 or --table-s3. Every bucket name starts with namePrefix, so the prefixes
+ * are checked on it; the suffix rules cannot bite, because Terraform's bucket_prefix ends every
+ * name in a generated run of digits.
+ */
+export const RESERVED_BUCKET_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'] as const;
+
 const stackConfigSchema = z
   .object({
     region: z
@@ -118,7 +126,10 @@ const stackConfigSchema = z
       .regex(
         /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/,
         'must be 2-20 characters: lower-case letters, digits and hyphens, starting with a letter',
-      ),
+      )
+      .refine((prefix) => !RESERVED_BUCKET_PREFIXES.some((reserved) => prefix.startsWith(reserved)), {
+        message: `must not start with ${RESERVED_BUCKET_PREFIXES.join(', ')}: S3 reserves bucket names that do (CreateBucket would fail at apply)`,
+      }),
     capture: z
       .object({
         fps: frameRateSchema,

@@ -1,13 +1,17 @@
 import type { FrameRate } from '../../pipeline/capture-settings';
 import { type ClipSegment, producerTimestampAt } from '../../pipeline/clip-timeline';
 import { type FrameBatchMessage, FRAME_MESSAGE_VERSION, MAX_FRAME_MESSAGE_BYTES } from '../../pipeline/frame-message';
-import { frameKey, frameTimestampMs } from '../../pipeline/run-layout';
+import { captureKey, frameTimestampMs } from '../../pipeline/run-layout';
 
 export interface FanOutPlan {
   readonly videoId: string;
   readonly runId: string;
   readonly bucket: string;
-  readonly framesPrefix: string;
+  /**
+   * The captures' keys up to `.NNNNNNN.jpg` (directory, base name and name modifier), as the
+   * COMPLETE event's last capture path shows them: capture n is `<captureNamePrefix>.NNNNNNN.jpg`.
+   */
+  readonly captureNamePrefix: string;
   readonly totalFrames: number;
   readonly framesPerBatch: number;
   readonly fps: FrameRate;
@@ -21,8 +25,8 @@ export function batchCountOf(totalFrames: number, framesPerBatch: number): numbe
 
 /**
  * The frame queue's messages for a run, made one at a time as they are sent: batch b holds frames
- * [b * framesPerBatch, (b + 1) * framesPerBatch). Keys are MediaConvert's names, so nothing from
- * the listing has to be kept.
+ * [b * framesPerBatch, (b + 1) * framesPerBatch). Keys are MediaConvert's names, derived from
+ * the name prefix, so nothing from the listing has to be kept.
  */
 export function* frameBatchMessages(plan: FanOutPlan): Generator<FrameBatchMessage> {
   const batches = batchCountOf(plan.totalFrames, plan.framesPerBatch);
@@ -33,7 +37,7 @@ export function* frameBatchMessages(plan: FanOutPlan): Generator<FrameBatchMessa
     for (let index = first; index < last; index += 1) {
       const timestampMs = frameTimestampMs(index, plan.fps);
       frames.push({
-        key: frameKey(plan.framesPrefix, index),
+        key: captureKey(plan.captureNamePrefix, index),
         index,
         timestampMs,
         ...(plan.clipTimeline?.length ? { producerTimestampMs: producerTimestampAt(plan.clipTimeline, timestampMs) } : {}),

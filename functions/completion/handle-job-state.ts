@@ -3,8 +3,8 @@ import type { FrameQueue } from '../shared/frame-queue';
 import type { FrameStore } from '../shared/frame-store';
 import type { RunRef, RunStore } from '../shared/run-store';
 import { type JobError, type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
-import { frameIndexOf } from '../../pipeline/run-layout';
 import { batchCountOf, frameBatchMessages } from './frame-batches';
+import { frameOutputOf } from './frame-output';
 import type { CompletedOutput, JobStateChange } from './job-state-events';
 
 export interface CompletionSettings {
@@ -102,28 +102,43 @@ async function completeExtraction(
   if (!awaitsFrameCount(record, change) || !record.FramesPrefix) return { ...base, outcome: 'ignored' };
 
   // MediaConvert lists only the last capture; its 0-based index + 1 is the count (0: no capture).
-  const isRunFrame = isFrameOf(settings.framesBucket, record.FramesPrefix);
-  const framesOutput = change.outputs.find((output) => output.paths.some(isRunFrame));
-  const lastPath = framesOutput?.paths.find(isRunFrame);
-  const reported = lastPath === undefined ? 0 : frameIndexOf(lastPath)! + 1;
-
-  const listing = await dependencies.frames.listFrames(settings.framesBucket, record.FramesPrefix);
-  if (listing.count !== reported || listing.firstGap !== undefined) {
-    const failure: JobError = {
-      Code: ERROR_CODE.frameCountMismatch,
+  // Its path also says how the captures are named, whatever the template's base name and modifier.
+  const frames = { bucket: settings.framesBucket, prefix: record.FramesPrefix };
+  const found = frameOutputOf(change.outputs, frames);
+  if (found.kind === 'unrecognised') {
+    return failCount(dependencies, run, change, base, {
+      Code: ERROR_CODE.frameOutputUnrecognised,
       Message:
-        `MediaConvert reported ${reported} frame(s)${lastPath ? ` (last: ${lastPath})` : ''} but ` +
-        `s3://${settings.framesBucket}/${record.FramesPrefix} holds ${listing.count}` +
-        `${listing.firstGap !== undefined ? `, first missing or extra index ${listing.firstGap}` : ''}. ` +
-        'The frames of this run cannot be trusted; upload the video again to start a new run.',
-    };
-    const failed = await runs.failExtraction(run, change.jobId, failure, dependencies.now().toISOString());
-    return { ...base, outcome: failed ? 'failed' : 'ignored', totalFrames: listing.count };
+        `MediaConvert job ${change.jobId} completed, but ${found.reason}, so this run's frames cannot be counted. ` +
+        `Check the frame-capture output of the job template (job-templates/frame-capture.json): one FRAME_CAPTURE output ` +
+        `whose destination is under s3://${frames.bucket}/${frames.prefix}. Then upload the video again to start a new run.`,
+    });
+  }
+
+  const reported = found.kind === 'captured' ? found.last.index + 1 : 0;
+  const mismatch =
+    found.kind === 'captured'
+      ? await captureMismatch(dependencies, found.last.namePrefix, frames, reported)
+      : await strayCaptures(dependencies, frames);
+  if (mismatch) {
+    return failCount(
+      dependencies,
+      run,
+      change,
+      base,
+      {
+        Code: ERROR_CODE.frameCountMismatch,
+        Message:
+          `MediaConvert reported ${reported} frame(s)${found.kind === 'captured' ? ` (last: ${found.lastPath})` : ''} but ` +
+          `${mismatch.text}. The frames of this run cannot be trusted; upload the video again to start a new run.`,
+      },
+      mismatch.count,
+    );
   }
 
   const totalFrames = reported;
   const framesPerBatch = record.FramesPerBatch ?? settings.framesPerMessage;
-  const measured = framesOutput ?? longestOutput(change.outputs);
+  const measured = found.kind === 'captured' ? found.output : longestOutput(change.outputs);
   const started = await runs.startProcessing(
     run,
     change.jobId,
@@ -139,7 +154,7 @@ async function completeExtraction(
   );
   if (!started) return { ...base, outcome: 'ignored' };
 
-  if (totalFrames === 0) {
+  if (found.kind === 'nothing-captured') {
     // Nothing to fan out: the (empty) results are written at once and the run is COMPLETE.
     await fanIn(dependencies, run);
     return { ...base, outcome: 'completed', totalFrames };
@@ -150,7 +165,7 @@ async function completeExtraction(
       videoId: run.videoId,
       runId: run.runId,
       bucket: settings.framesBucket,
-      framesPrefix: record.FramesPrefix,
+      captureNamePrefix: found.last.namePrefix,
       totalFrames,
       framesPerBatch,
       fps: { numerator: record.FpsNumerator ?? 1, denominator: record.FpsDenominator ?? 1 },
@@ -176,8 +191,54 @@ function awaitsFrameCount(record: JobRecord | undefined, change: JobStateChange)
   );
 }
 
-const isFrameOf = (bucket: string, framesPrefix: string) => (path: string) =>
-  path.startsWith(`s3://${bucket}/${framesPrefix}`) && frameIndexOf(path) !== undefined;
+/** Records a run whose frames could not be counted as FAILED (unless the event is a stale one). */
+async function failCount(
+  dependencies: CompletionDependencies,
+  run: RunRef,
+  change: Extract<JobStateChange, { status: 'COMPLETE' }>,
+  base: Pick<CompletionOutcome, 'videoId' | 'runId' | 'jobId' | 'status'>,
+  failure: JobError,
+  listed?: number,
+): Promise<CompletionOutcome> {
+  const failed = await dependencies.runs.failExtraction(run, change.jobId, failure, dependencies.now().toISOString());
+  return { ...base, outcome: failed ? 'failed' : 'ignored', ...(listed === undefined ? {} : { totalFrames: listed }) };
+}
+
+interface Mismatch {
+  /** What the listing holds, for the message. */
+  readonly text: string;
+  readonly count: number;
+}
+
+/** Lists the captures named `<namePrefix>.NNNNNNN.jpg`: exactly 0..reported-1, or a mismatch. */
+async function captureMismatch(
+  dependencies: CompletionDependencies,
+  namePrefix: string,
+  frames: { readonly bucket: string; readonly prefix: string },
+  reported: number,
+): Promise<Mismatch | undefined> {
+  const listing = await dependencies.frames.listFrames(frames.bucket, namePrefix);
+  if (listing.count === reported && listing.firstGap === undefined) return undefined;
+  return {
+    count: listing.count,
+    text:
+      `s3://${frames.bucket}/${frames.prefix} holds ${listing.count} named ${namePrefix.slice(frames.prefix.length)}.NNNNNNN.jpg` +
+      `${listing.firstGap !== undefined ? `, first missing or extra index ${listing.firstGap}` : ''}`,
+  };
+}
+
+/** A job that reported no capture must have left none in the run's frames location either. */
+async function strayCaptures(
+  dependencies: CompletionDependencies,
+  frames: { readonly bucket: string; readonly prefix: string },
+): Promise<Mismatch | undefined> {
+  const found = await dependencies.frames.findCaptures(frames.bucket, frames.prefix);
+  if (found.count === 0) return undefined;
+  return {
+    count: found.count,
+    text: `s3://${frames.bucket}/${frames.prefix} holds ${found.count} object(s) named like captures (first: ${found.firstKey})`,
+  };
+}
 
 function longestOutput(outputs: readonly CompletedOutput[]): CompletedOutput | undefined {
   return [...outputs].sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0))[0];

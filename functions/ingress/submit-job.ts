@@ -5,7 +5,7 @@ import { renderTemplate } from '../shared/job-template';
 import type { JobSettings, MediaConverter } from '../shared/media-converter';
 import type { ObjectStore } from '../shared/object-store';
 import type { CaptureSettings } from '../../pipeline/capture-settings';
-import { JOB_USER_METADATA } from '../../pipeline/definition';
+import { JOB_TAG_KEY, JOB_USER_METADATA } from '../../pipeline/definition';
 import { type JobError, type JobRecord, JOB_STATUS } from '../../pipeline/job-record';
 import { FRAME_BASE_NAME, PROXY_BASE_NAME } from '../../pipeline/run-layout';
 import type { StreamArchive } from './kvs-archive';
@@ -76,6 +76,7 @@ export async function submitClaimedRun(dependencies: IngressDependencies, run: R
         [JOB_USER_METADATA.videoId]: run.videoId,
         [JOB_USER_METADATA.runId]: run.runId,
       },
+      tags: { [JOB_TAG_KEY]: settings.pipelineName },
       clientRequestToken: run.runId,
     });
   } catch (error) {

@@ -15,6 +15,8 @@ export interface FrameCaptureJobRequest {
   readonly settings: JobSettings;
   readonly roleArn: string;
   readonly userMetadata: Record<string, string>;
+  /** On the job: IAM lets this pipeline cancel only the jobs tagged as its own. */
+  readonly tags: Record<string, string>;
   /** Makes a repeated CreateJob within one minute return the first job instead of a second one. */
   readonly clientRequestToken: string;
 }
@@ -60,6 +62,7 @@ export class SdkMediaConverter implements MediaConverter {
           Settings: request.settings,
           Role: request.roleArn,
           UserMetadata: request.userMetadata,
+          Tags: request.tags,
           ClientRequestToken: request.clientRequestToken,
         }),
       );

@@ -11,9 +11,11 @@ const arnOf = (type: string, predicate: (r: any) => boolean) => referenceTo(stac
 const bucketArn = (prefix: string) => arnOf('aws_s3_bucket', (b) => b.bucket_prefix === prefix);
 const queueArn = (name: string) => arnOf('aws_sqs_queue', (q) => q.name === name);
 const tableArn = () => arnOf('aws_dynamodb_table', () => true);
+// The log group's ARN from its name (the group itself is asserted in stack.test.ts): the same as
+// Terraform's `arn` attribute of aws_cloudwatch_log_group, plus the streams under it.
 const logsOf = (name: string) => ({
   actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-  resource: `${arnOf('aws_cloudwatch_log_group', (g) => g.name === `/aws/lambda/${name}`)}:*`,
+  resource: expect.stringMatching(new RegExp(`^arn:\\$\\{data\\.aws_partition\\..+\\}:logs:\\$\\{data\\.aws_region\\..+\\}:\\$\\{data\\.aws_caller_identity\\..+\\}:log-group:/aws/lambda/${name}:\\*$`)),
 });
 
 describe('the completion rule', () => {

@@ -140,9 +140,11 @@ describe('upload events', () => {
       Action: 'sqs:SendMessage',
       Condition: {
         ArnEquals: {
-          'aws:SourceArn': ['frames-video-uploaded', 'frames-clip-requested'].map((name) =>
-            referenceTo(stack, 'aws_cloudwatch_event_rule', (r) => r.name === name, 'arn'),
-          ),
+          // The rules' ARNs, from their names (the rules below are named so).
+          'aws:SourceArn': [
+            expect.stringMatching(/^arn:\$\{data\.aws_partition\..+\}:events:\$\{data\.aws_region\..+\}:\$\{data\.aws_caller_identity\..+\}:rule\/frames-video-uploaded$/),
+            expect.stringMatching(/:rule\/frames-clip-requested$/),
+          ],
         },
       },
     });
@@ -184,9 +186,11 @@ describe('IAM', () => {
       Sid: 'PassRoleToMediaConvertOnly',
       Effect: 'Allow',
       Action: 'iam:PassRole',
-      Resource: referenceTo(stack, 'aws_iam_role', (r) => r.name === 'frames-mediaconvert', 'arn'),
+      // The role's ARN from its name, so the grant needs no reference to the role (it is below).
+      Resource: expect.stringMatching(/^arn:\$\{data\.aws_partition\..+\}:iam::\$\{data\.aws_caller_identity\..+\}:role\/frames-mediaconvert$/),
       Condition: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
     });
+    expect(resourcesOf(stack, 'aws_iam_role').map((role) => role.name)).toContain('frames-mediaconvert');
   });
 
   it('lets only MediaConvert, for this account and region, assume the MediaConvert role', () => {
@@ -195,17 +199,24 @@ describe('IAM', () => {
     expect(trust.Principal).toEqual({ Service: 'mediaconvert.amazonaws.com' });
     expect(trust.Action).toBe('sts:AssumeRole');
     expect(trust.Condition.StringEquals['aws:SourceAccount']).toMatch(/\$\{data\.aws_caller_identity\..+\.account_id\}/);
+    // AWS's confused-deputy page: for MediaConvert, aws:SourceArn is the ARN of the queue that runs the job.
     expect(trust.Condition.ArnLike['aws:SourceArn']).toMatch(
-      /^arn:\$\{data\.aws_partition\..+\}:mediaconvert:\$\{data\.aws_region\..+\}:\$\{data\.aws_caller_identity\..+\}:\*$/,
+      /^arn:\$\{data\.aws_partition\..+\}:mediaconvert:\$\{data\.aws_region\..+\}:\$\{data\.aws_caller_identity\..+\}:queues\/\*$/,
     );
   });
 
-  it('gives MediaConvert read on the ingress bucket and write on the frames bucket, nothing else', () => {
+  it("gives MediaConvert read on the ingress bucket and write on a run's frames and proxy only", () => {
     const arnOf = (prefix: string) => referenceTo(stack, 'aws_s3_bucket', (b) => b.bucket_prefix === prefix, 'arn');
     const policy = resourcesOf(stack, 'aws_iam_role_policy').find((p) => p.name === 'read-videos-write-frames');
     expect(JSON.parse(policy!.policy).Statement).toEqual([
       { Sid: 'ReadVideos', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arnOf('frames-ingress-')}/*` },
-      { Sid: 'WriteFrames', Effect: 'Allow', Action: 's3:PutObject', Resource: `${arnOf('frames-frames-')}/*` },
+      // Never batches/: the workers' results beside the frames are not MediaConvert's to overwrite.
+      {
+        Sid: 'WriteFramesAndProxies',
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: [`${arnOf('frames-frames-')}/*/frames/*`, `${arnOf('frames-frames-')}/*/proxy/*`],
+      },
     ]);
   });
 
@@ -217,13 +228,31 @@ describe('IAM', () => {
     );
     const tableArn = referenceTo(stack, 'aws_dynamodb_table', () => true, 'arn');
     expect(grants.TrackJobs).toEqual([['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], tableArn]);
-    expect(grants.ReadUploads[0]).toEqual(['s3:GetObject']);
-    expect(grants.SubmitAndFindJobs[1]).toMatch(/:mediaconvert:.*:queues\/\*$/);
-    expect(grants.CancelSupersededJobs[1]).toMatch(/:mediaconvert:.*:jobs\/\*$/);
+    const ingressArn = referenceTo(stack, 'aws_s3_bucket', (b) => b.bucket_prefix === 'frames-ingress-', 'arn');
+    expect(grants.ReadUploads).toEqual([['s3:GetObject'], `${ingressArn}/*`]);
+    // Without it S3 answers a deleted upload with 403, not 404: retried instead of SOURCE_NOT_FOUND.
+    expect(grants.ListUploads).toEqual([['s3:ListBucket'], ingressArn]);
+    expect(grants.SubmitJobs[1]).toMatch(/:mediaconvert:.*:queues\/\*$/);
+    expect(grants.FindJobs[1]).toMatch(/:mediaconvert:.*:queues\/\*$/);
+    expect(grants.CancelOwnJobs[1]).toMatch(/:mediaconvert:.*:jobs\/\*$/);
     expect(grants.WriteOwnLogs).toEqual([
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      `${referenceTo(stack, 'aws_cloudwatch_log_group', (g) => g.name === '/aws/lambda/frames-ingress', 'arn')}:*`,
+      expect.stringMatching(/:logs:.*:log-group:\/aws\/lambda\/frames-ingress:\*$/),
     ]);
+    // No stream configured here: no clip pieces to write, no stream to read.
+    expect(grants.WriteClipPieces).toBeUndefined();
+    expect(grants.ClipConfiguredStreams).toBeUndefined();
+  });
+
+  it('lets the ingress function submit and cancel only jobs tagged for this pipeline, and only where HTTP(S) inputs are not allowed', () => {
+    const role = referenceTo(stack, 'aws_iam_role', (r) => r.name === 'frames-ingress', 'id');
+    const policy = theResource(stack, 'aws_iam_role_policy', (p) => p.role === role);
+    const bySid = Object.fromEntries((JSON.parse(policy.policy).Statement as any[]).map((statement) => [statement.Sid, statement]));
+    expect(bySid.SubmitJobs.Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/pipeline': 'frames' },
+      BoolIfExists: { 'mediaconvert:HttpInputsAllowed': 'false', 'mediaconvert:HttpsInputsAllowed': 'false' },
+    });
+    expect(bySid.CancelOwnJobs.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/pipeline': 'frames' } });
   });
 });
 
@@ -269,7 +298,7 @@ describe('functions', () => {
       DEFAULT_MAX_CAPTURES: '1000000',
       JOB_TABLE_NAME: expect.stringContaining('aws_dynamodb_table'),
       FRAMES_BUCKET_NAME: expect.stringContaining('aws_s3_bucket'),
-      MEDIACONVERT_ROLE_ARN: expect.stringContaining('aws_iam_role'),
+      MEDIACONVERT_ROLE_ARN: expect.stringMatching(/:iam::.+:role\/frames-mediaconvert$/),
     });
     expect(Object.keys(variables).filter((name) => /SECRET|PASSWORD|TOKEN|ACCESS_KEY/i.test(name))).toEqual([]);
   });
@@ -339,9 +368,11 @@ describe('KVS clips', () => {
     expect(target.arn).toBe(referenceTo(stack, 'aws_lambda_function', (f) => f.function_name === 'frames-ingress', 'arn'));
   });
 
-  it('lets the ingress function write clip pieces under kvs-clips/ only', () => {
-    const ingressArn = referenceTo(stack, 'aws_s3_bucket', (b) => b.bucket_prefix === 'frames-ingress-', 'arn');
-    expect(ingressPolicy(stack).find((s) => s.Sid === 'WriteClipPieces')).toEqual({
+  it('lets the ingress function write clip pieces under kvs-clips/ only, and only when streams are configured', () => {
+    expect(ingressPolicy(stack).find((s) => s.Sid === 'WriteClipPieces')).toBeUndefined();
+    const configured = synthesizeStack({ kvsStreams: ['front-camera'] });
+    const ingressArn = referenceTo(configured, 'aws_s3_bucket', (b) => b.bucket_prefix === 'frames-ingress-', 'arn');
+    expect(ingressPolicy(configured).find((s) => s.Sid === 'WriteClipPieces')).toEqual({
       Sid: 'WriteClipPieces',
       Effect: 'Allow',
       Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
@@ -370,23 +401,30 @@ describe('KVS clips', () => {
 
 
 describe('the CLI policy', () => {
-  it('allows exactly what the frames command does: upload, read jobs and the status index, download results, request clips', () => {
-    const policy = theResource(stack, 'aws_iam_policy', (p) => p.name === 'frames-cli');
+  const cliStatements = (synthesized: SynthesizedStack) => JSON.parse(theResource(synthesized, 'aws_iam_policy', (p) => p.name === 'frames-cli').policy).Statement;
+
+  it('allows exactly what the frames command does: upload (never over clip pieces), read jobs and the status index, download results', () => {
     const bucketArn = (prefix: string) => referenceTo(stack, 'aws_s3_bucket', (b) => b.bucket_prefix === prefix, 'arn');
     const tableArn = referenceTo(stack, 'aws_dynamodb_table', () => true, 'arn');
-    expect(JSON.parse(policy.policy).Statement).toEqual([
+    expect(cliStatements(stack)).toEqual([
       { Sid: 'UploadVideos', Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn('frames-ingress-')}/*` },
+      { Sid: 'KeepOffClipPieces', Effect: 'Deny', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn('frames-ingress-')}/kvs-clips/*` },
       { Sid: 'DownloadResults', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn('frames-egress-')}/*` },
       { Sid: 'ReadJobs', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Resource: tableArn },
       { Sid: 'ListJobs', Effect: 'Allow', Action: 'dynamodb:Query', Resource: `${tableArn}/index/ByStatus` },
-      {
-        Sid: 'RequestClips',
-        Effect: 'Allow',
-        Action: 'events:PutEvents',
-        Resource: expect.stringMatching(/^arn:\$\{.+\}:events:\$\{.+\}:\$\{.+\}:event-bus\/default$/),
-        Condition: { StringEquals: { 'events:source': 'video-frame-pipeline' } },
-      },
     ]);
     expect(stack.output.cli_policy_arn.value).toBe(referenceTo(stack, 'aws_iam_policy', (p) => p.name === 'frames-cli', 'arn'));
+  });
+
+  it('requests clips, when streams are configured, with every entry of the clip request source (a multivalued key)', () => {
+    expect(cliStatements(synthesizeStack({ kvsStreams: ['front-camera'] })).find((s: any) => s.Sid === 'RequestClips')).toEqual({
+      Sid: 'RequestClips',
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Resource: expect.stringMatching(/^arn:\$\{.+\}:events:\$\{.+\}:\$\{.+\}:event-bus\/default$/),
+      // AWS's EventBridge examples: ForAllValues on events:source, and a Null check so that a
+      // request naming no source does not pass as "all of none".
+      Condition: { 'ForAllValues:StringEquals': { 'events:source': ['video-frame-pipeline'] }, Null: { 'events:source': 'false' } },
+    });
   });
 });

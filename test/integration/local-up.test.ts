@@ -112,13 +112,15 @@ test('frames run uses the running cloud and leaves it running', async () => {
   expect(result.code).toBe(0);
   expect(result.reports[0]).toMatchObject({ videoId: 'attach.mp4', status: 'COMPLETE', totalFrames: 10 });
   expect(child.exitCode).toBeNull();
-  expect(JSON.parse(readFileSync(join(dataDir, CLOUD_FILE), 'utf8'))).toMatchObject({ pid: child.pid, shared: true });
+  expect(JSON.parse(readFileSync(join(dataDir, CLOUD_FILE), 'utf8'))).toMatchObject({ pid: cloud.pid, shared: true });
 });
 
-test('SIGTERM stops the cloud and removes its registration', async () => {
+test('Ctrl-C stops the cloud and removes its registration', async () => {
   expect(existsSync(join(dataDir, CLOUD_FILE))).toBe(true);
-  child.kill('SIGTERM');
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  expect(code).toBe(0);
+  // What a terminal does on Ctrl-C: SIGINT to the whole foreground group, npx and frames alike.
+  process.kill(-child.pid!, 'SIGINT');
+  await new Promise((resolve) => child.once('exit', resolve));
+  await localUp.stop();
+  expect(() => process.kill(cloud.pid, 0)).toThrow();
   expect(existsSync(join(dataDir, CLOUD_FILE))).toBe(false);
 });

@@ -60,7 +60,7 @@ describe('producer timestamps of a clip\'s frames', () => {
       videoId: 'v',
       runId: 'r',
       bucket: 'b',
-      framesPrefix: 'p/',
+      captureNamePrefix: 'p/frame',
       totalFrames: 24,
       framesPerBatch: 100,
       fps: { numerator: 2, denominator: 1 },
@@ -72,7 +72,7 @@ describe('producer timestamps of a clip\'s frames', () => {
 
   it('leaves uploads\' frames without one', () => {
     const [message] = frameBatchMessages({
-      videoId: 'v', runId: 'r', bucket: 'b', framesPrefix: 'p/', totalFrames: 1, framesPerBatch: 100, fps: { numerator: 1, denominator: 1 },
+      videoId: 'v', runId: 'r', bucket: 'b', captureNamePrefix: 'p/frame', totalFrames: 1, framesPerBatch: 100, fps: { numerator: 1, denominator: 1 },
     });
     expect(message.frames[0]).not.toHaveProperty('producerTimestampMs');
   });

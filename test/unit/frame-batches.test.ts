@@ -29,7 +29,7 @@ describe('frameBatchMessages', () => {
     videoId: 'v.mp4',
     runId: 'run1',
     bucket: 'frames',
-    framesPrefix: 'v-0123456789ab/run1/frames/',
+    captureNamePrefix: 'v-0123456789ab/run1/frames/frame',
     fps: { numerator: 1, denominator: 1 },
   };
 
@@ -49,7 +49,7 @@ describe('frameBatchMessages', () => {
     const [message] = frameBatchMessages({
       ...plan,
       videoId: 'v'.repeat(1024),
-      framesPrefix: `${longest}/${'f'.repeat(20)}/frames/`,
+      captureNamePrefix: `${longest}/${'f'.repeat(20)}/frames/frame`,
       totalFrames: 1_000_000,
       framesPerBatch: 1000,
     });
@@ -57,7 +57,7 @@ describe('frameBatchMessages', () => {
   });
 
   it('refuses to build a message SQS would refuse', () => {
-    const huge = frameBatchMessages({ ...plan, framesPrefix: `${'p'.repeat(2000)}/`, totalFrames: 1000, framesPerBatch: 1000 });
+    const huge = frameBatchMessages({ ...plan, captureNamePrefix: `${'p'.repeat(2000)}/frame`, totalFrames: 1000, framesPerBatch: 1000 });
     expect(() => [...huge]).toThrow(/over the 262144-byte message limit; lower processing.framesPerMessage/);
   });
 });

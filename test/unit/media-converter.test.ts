@@ -34,6 +34,7 @@ const request = {
   settings: { Inputs: [{ FileInput: 's3://in/clip.mp4' }] },
   roleArn: 'arn:aws:iam::111122223333:role/mc',
   userMetadata: { pipeline: 'frames', videoId: 'clip.mp4', runId: 'run-1' },
+  tags: { pipeline: 'frames' },
   clientRequestToken: 'run-1',
 };
 

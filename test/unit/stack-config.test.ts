@@ -13,6 +13,14 @@ describe('resolveStackConfig', () => {
     expect(resolveStackConfig()).toEqual(DEFAULT_STACK_CONFIG);
   });
 
+  it.each(['xn--video', 'sthree-frames', 'amzn-s3-demo-a'])('refuses the name prefix %s, which S3 reserves for bucket names', (namePrefix) => {
+    expect(() => resolveStackConfig({ namePrefix })).toThrow(/namePrefix: must not start with xn--, sthree-, amzn-s3-demo-/);
+  });
+
+  it('accepts name prefixes that only resemble the reserved ones', () => {
+    for (const namePrefix of ['xn-video', 'sthree', 'amzn-s3-demo']) expect(resolveStackConfig({ namePrefix }).namePrefix).toBe(namePrefix);
+  });
+
   it('merges capture overrides field by field', () => {
     const config = resolveStackConfig({ capture: { quality: 95 } });
     expect(config.capture).toEqual({ ...DEFAULT_STACK_CONFIG.capture, quality: 95 });

@@ -36,14 +36,36 @@ export async function expectNothingRunning(dataDir: string): Promise<JobReport[]
   return listed.reports;
 }
 
+/** Every fault injected into the cloud that ran on this data directory, as injected.jsonl notes them. */
+export function injectedFaultRecords(dataDir: string): InjectedFault[] {
+  const file = join(dataDir, 'faults', INJECTED_FAULTS_FILE);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as InjectedFault);
+}
+
 /** How often each fault was injected into the cloud that ran on this data directory. */
 export function injectedFaults(dataDir: string): Partial<Record<FaultName, number>> {
-  const file = join(dataDir, 'faults', INJECTED_FAULTS_FILE);
   const counts: Partial<Record<FaultName, number>> = {};
-  if (!existsSync(file)) return counts;
-  for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
-    const { fault } = JSON.parse(line) as InjectedFault;
-    counts[fault] = (counts[fault] ?? 0) + 1;
-  }
+  for (const { fault } of injectedFaultRecords(dataDir)) counts[fault] = (counts[fault] ?? 0) + 1;
   return counts;
+}
+
+/**
+ * How often the processor-throws fault fired for each frame, by run id then frame index (its
+ * injected.jsonl detail is "frame <index> of run <runId>").
+ */
+export function processorThrowsByFrame(dataDir: string): Map<string, Map<number, number>> {
+  const byRun = new Map<string, Map<number, number>>();
+  for (const { fault, detail } of injectedFaultRecords(dataDir)) {
+    if (fault !== 'processor-throws') continue;
+    const match = /^frame (\d+) of run (\S+)$/.exec(detail);
+    if (!match) throw new Error(`unexpected processor-throws detail: ${detail}`);
+    const frames = byRun.get(match[2]) ?? new Map<number, number>();
+    frames.set(Number(match[1]), (frames.get(Number(match[1])) ?? 0) + 1);
+    byRun.set(match[2], frames);
+  }
+  return byRun;
 }

@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { type LocalCloud, startLocalCloud } from '../../local/local-cloud';
+import { FAILURE_QUEUE_SETTINGS } from '../../pipeline/definition';
+import { resolveStackConfig } from '../../pipeline/stack-config';
+import { pipelineNames } from '../../pipeline/topology';
+import { type SynthesizedStack, synthesizeStack, theResource } from '../support/synth';
+
+/**
+ * The failure queues keep what the ingress and completion functions could not handle. The stack
+ * and the local cloud both create them from FAILURE_QUEUE_SETTINGS (pipeline/definition.ts), so a
+ * failed event is kept as long locally as in an account: SQS's maximum, 14 days.
+ */
+const config = resolveStackConfig({});
+const failureQueues = Object.values(pipelineNames(config).failureQueues);
+const dataDirectory = mkdtempSync(join(tmpdir(), 'frames-failure-queues-'));
+let stack: SynthesizedStack;
+let cloud: LocalCloud;
+
+beforeAll(async () => {
+  stack = synthesizeStack();
+  cloud = await startLocalCloud({ dataDirectory, config, faults: new Set() });
+}, 120_000);
+afterAll(async () => {
+  await cloud?.stop();
+  rmSync(dataDirectory, { recursive: true, force: true });
+}, 30_000);
+
+async function localRetentionSeconds(queueName: string): Promise<number> {
+  const { QueueUrl } = await cloud.clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+  const { Attributes } = await cloud.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['MessageRetentionPeriod'] }),
+  );
+  return Number(Attributes?.MessageRetentionPeriod);
+}
+
+test('the definition keeps failures for SQS’s maximum, 14 days', () => {
+  expect(FAILURE_QUEUE_SETTINGS.messageRetentionSeconds).toBe(14 * 24 * 60 * 60);
+});
+
+test.each(failureQueues)('%s keeps messages as long in the local cloud as in the synthesized stack', async (queueName) => {
+  const declared = theResource(stack, 'aws_sqs_queue', (queue) => queue.name === queueName);
+
+  expect(declared.message_retention_seconds).toBe(FAILURE_QUEUE_SETTINGS.messageRetentionSeconds);
+  expect(await localRetentionSeconds(queueName)).toBe(declared.message_retention_seconds);
+});
