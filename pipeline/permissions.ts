@@ -156,6 +156,11 @@ export function pipelinePermissions(
         Resource: clipPieces,
       },
       allow('DownloadResults', 's3:GetObject', objectsIn('egress')),
+      // `frames report` makes its thumbnails from a run's frames while they exist: the frames
+      // themselves only (never the workers' batch results), and the listing that makes an
+      // expired frame a 404 the report can explain rather than a 403.
+      allow('ReadFrames', 's3:GetObject', frameFiles),
+      listFrames,
       allow('ReadJobs', ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources.jobTable),
       allow('ListJobs', 'dynamodb:Query', `${resources.jobTable}/index/${JOB_LIST_INDEX.name}`),
       ...(clipsConfigured

@@ -7,6 +7,7 @@ import { type JobReport, printReports } from '../job-report';
 import { readJob } from '../job-reads';
 import { connectLocalPipeline, dataDirectoryOf } from '../pipeline-connection';
 import { progressView } from '../progress-view';
+import { printReportPaths, reportAfterRun } from '../report/run-report';
 import { explainNeverStarted, followToReport } from '../run-follower';
 import { uploadVideo, videosToRun } from '../video-files';
 
@@ -15,6 +16,8 @@ export interface RunOptions extends CaptureOptions {
   readonly processor?: string;
   readonly key?: string;
   readonly json?: boolean;
+  /** Write each finished run's HTML report beside its results (cli/report/). */
+  readonly report?: boolean;
 }
 
 /** The flags of `frames run` and `frames demo`, as commander hands them over. */
@@ -23,6 +26,7 @@ export interface RunFlags extends CaptureOptions {
   readonly key?: string;
   readonly json?: boolean;
   readonly dataDir?: string;
+  readonly report?: boolean;
 }
 
 export const runOptionsOf = (flags: RunFlags): RunOptions => ({ ...flags, dataDirectory: dataDirectoryOf(flags.dataDir) });
@@ -35,6 +39,7 @@ export function runCommand(io: Io): Command {
       .option('--processor <path>', 'processor module for this run (exports processFrame); default: the stack config')
       .option('--key <key>', 'object key (and video id) for a single video, e.g. trips/2026-11-21.mp4')
       .option('--json', 'print each final job record as one JSON object per line on stdout')
+      .option('--report', 'write an HTML report of each finished run beside its results (<data dir>/results/<run prefix>/report.html)')
       .addOption(dataDirOption()),
   ).action(async (videos: string[], flags: RunFlags) => {
     process.exitCode = await runVideos(videos, runOptionsOf(flags), io);
@@ -63,7 +68,8 @@ export async function runVideos(paths: readonly string[], options: RunOptions, i
       videos.map(async (video) => {
         const previous = await readJob(connection.dynamodb, connection.jobTable, video.key);
         await uploadVideo(connection, video, metadata, (bytes) => view.uploaded(video.key, bytes, video.size));
-        return followToReport({ connection, videoId: video.key, previousRunId: previous?.RunId, view, dataDirectory: options.dataDirectory });
+        const report = await followToReport({ connection, videoId: video.key, previousRunId: previous?.RunId, view, dataDirectory: options.dataDirectory });
+        return options.report ? reportAfterRun(connection, report, options.dataDirectory, io.stderr) : report;
       }),
     );
   } catch (error) {
@@ -72,5 +78,7 @@ export async function runVideos(paths: readonly string[], options: RunOptions, i
     view.stop();
     await connection.close();
   }
-  return printReports(reports, options.json, io.stdout);
+  const code = printReports(reports, options.json, io.stdout);
+  if (!options.json) printReportPaths(reports, io.stdout);
+  return code;
 }

@@ -4,9 +4,9 @@ import { type CaptureOptions, overrideMetadata } from '../capture-options';
 import { type TargetFlags, captureOptions, targetOf, targetOptions } from '../command-options';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
-import { dataDirectoryOf, openPipeline, withTarget } from '../pipeline-connection';
+import { openPipeline, withTarget } from '../pipeline-connection';
 import { byteProgress } from '../progress-view';
-import { shellQuote } from '../shell-quote';
+import { framesCommandLine } from '../shell-quote';
 import type { TargetOptions } from '../stack-target';
 import { uploadVideo, videosToRun } from '../video-files';
 
@@ -48,17 +48,11 @@ export async function uploadFile(path: string, options: UploadOptions, io: Io): 
       await connection.close();
     }
   });
-  const follow = `npx frames watch ${shellQuote(video.key)}${followFlags(options)}`;
+  const follow = framesCommandLine('watch', video.key, options);
   io.stdout.write(
     options.json
       ? `${JSON.stringify({ videoId: video.key, bucket, key: video.key, bytes: video.size, overrides: metadata })}\n`
       : `Uploaded ${video.key} to s3://${bucket}/${video.key}\nVideo id: ${video.key}\nFollow it: ${follow}\n`,
   );
   return EXIT.ok;
-}
-
-function followFlags(options: UploadOptions): string {
-  if (options.stackOutputs) return ` --stack-outputs ${shellQuote(options.stackOutputs)}`;
-  const dataDir = options.dataDirectory === dataDirectoryOf(undefined) ? '' : ` --data-dir ${shellQuote(options.dataDirectory)}`;
-  return `${options.local ? ' --local' : ''}${dataDir}`;
 }

@@ -9,6 +9,7 @@ import { isFinished, readJob, unknownVideo } from '../job-reads';
 import { jobReport, printReports } from '../job-report';
 import { openJobTable, withTarget } from '../pipeline-connection';
 import { progressView } from '../progress-view';
+import { framesCommandLine } from '../shell-quote';
 import type { TargetOptions } from '../stack-target';
 
 export interface WatchOptions extends TargetOptions {
@@ -75,7 +76,9 @@ export async function watchVideo(videoId: string, options: WatchOptions, io: Io)
       await table.close();
     }
   });
-  return printReports([jobReport(record)], options.json, io.stdout);
+  const code = printReports([jobReport(record)], options.json, io.stdout);
+  if (!options.json) io.stdout.write(`  report      ${framesCommandLine('report', videoId, options)}\n`);
+  return code;
 }
 
 function stoppedWithItsCloud(record: JobRecord, dataDirectory: string): CliError {

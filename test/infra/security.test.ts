@@ -80,6 +80,8 @@ const ALLOWED: Record<string, string[]> = {
   'frames-mediaconvert/WriteFramesAndProxies': ['s3:PutObject'],
   'frames-cli/UploadVideos': ['s3:AbortMultipartUpload', 's3:PutObject'],
   'frames-cli/DownloadResults': ['s3:GetObject'],
+  'frames-cli/ReadFrames': ['s3:GetObject'],
+  'frames-cli/ListFramesBucket': ['s3:ListBucket'],
   'frames-cli/ReadJobs': ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
   'frames-cli/ListJobs': ['dynamodb:Query'],
   'frames-cli/RequestClips': ['events:PutEvents'],

@@ -403,13 +403,16 @@ describe('KVS clips', () => {
 describe('the CLI policy', () => {
   const cliStatements = (synthesized: SynthesizedStack) => JSON.parse(theResource(synthesized, 'aws_iam_policy', (p) => p.name === 'frames-cli').policy).Statement;
 
-  it('allows exactly what the frames command does: upload (never over clip pieces), read jobs and the status index, download results', () => {
+  it('allows exactly what the frames command does: upload (never over clip pieces), read jobs and the status index, download results, read frames for reports', () => {
     const bucketArn = (prefix: string) => referenceTo(stack, 'aws_s3_bucket', (b) => b.bucket_prefix === prefix, 'arn');
     const tableArn = referenceTo(stack, 'aws_dynamodb_table', () => true, 'arn');
     expect(cliStatements(stack)).toEqual([
       { Sid: 'UploadVideos', Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn('frames-ingress-')}/*` },
       { Sid: 'KeepOffClipPieces', Effect: 'Deny', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn('frames-ingress-')}/kvs-clips/*` },
       { Sid: 'DownloadResults', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn('frames-egress-')}/*` },
+      // frames report's thumbnails: the frames only, never batch results, nothing written.
+      { Sid: 'ReadFrames', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn('frames-frames-')}/*/frames/*` },
+      { Sid: 'ListFramesBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn('frames-frames-') },
       { Sid: 'ReadJobs', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Resource: tableArn },
       { Sid: 'ListJobs', Effect: 'Allow', Action: 'dynamodb:Query', Resource: `${tableArn}/index/ByStatus` },
     ]);
