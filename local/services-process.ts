@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { LocalMediaConvert } from './mediaconvert/mediaconvert-service';
 import { startMediaConvertServer } from './mediaconvert/mediaconvert-server';
 import { type ObjectEvent, ObjectStore } from './s3/object-store';
-import { s3RequestHandler } from './s3/s3-api';
+import { handleExpectations, s3RequestHandler } from './s3/s3-api';
 import { recordInjectedFault } from './faults/fault-plan';
 
 export interface ServicesProcessOptions {
@@ -73,6 +73,8 @@ async function main(): Promise<void> {
     }
     handleS3(request, response);
   });
+  // Expect: 100-continue only once the signature is checked, and other Expect values as S3 answers them.
+  handleExpectations(s3);
   await new Promise<void>((resolve, reject) => {
     s3.once('error', reject);
     s3.listen(options.s3.port ?? 0, '127.0.0.1', resolve);

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
@@ -31,9 +32,23 @@ export function uriEncode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * A header value as its signer saw it. Node reads header bytes as latin-1; a client that sent a
+ * value's UTF-8 bytes (most do, for metadata with accents) signed the UTF-8 text, so bytes that
+ * are valid UTF-8 are read as UTF-8. Bytes that are not (a client that wrote latin-1, as Node's and
+ * Python's HTTP clients do for characters up to U+00FF) stay latin-1, as signed.
+ */
+export function decodeHeaderText(value: string): string {
+  if (!NON_ASCII.test(value)) return value;
+  const bytes = Buffer.from(value, 'latin1');
+  return isUtf8(bytes) ? bytes.toString('utf8') : value;
+}
+
 function headerValue(value: string | string[] | undefined): string {
   const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return joined.trim().replace(/ +/g, ' ');
+  return decodeHeaderText(joined.trim().replace(/ +/g, ' '));
 }
 
 export function canonicalRequest(request: SignableRequest, signedHeaders: readonly string[], payloadHash: string): string {
@@ -107,11 +122,14 @@ export class SignatureError extends Error {
   constructor(
     readonly code: 'AccessDenied' | 'InvalidAccessKeyId' | 'SignatureDoesNotMatch' | 'AuthorizationQueryParametersError' | 'RequestTimeTooSkewed' | 'InvalidRequest',
     message: string,
-    readonly status: 400 | 403 = 403,
+    readonly status: 400 | 403 = code === 'AuthorizationQueryParametersError' ? 400 : 403,
   ) {
     super(message);
   }
 }
+
+/** The longest a presigned URL may be valid: seven days, as S3 allows for SigV4. */
+export const MAX_PRESIGNED_EXPIRY_SECONDS = 604_800;
 
 /**
  * A request signed with Signature Version 2 (`Authorization: AWS AKID:signature`, or a presigned
@@ -169,8 +187,20 @@ export function verifyRequest(request: SignableRequest, credentials: Credentials
     provided = queryValue('X-Amz-Signature')!;
     date = queryValue('X-Amz-Date') ?? '';
     payloadHash = UNSIGNED_PAYLOAD;
-    const expires = Number(queryValue('X-Amz-Expires') ?? 604_800);
-    if (!(now <= parseAmzDate(date) + expires * 1000)) throw new SignatureError('AccessDenied', 'Request has expired');
+    const expiresText = queryValue('X-Amz-Expires');
+    if (expiresText === undefined || credential === '' || date === '' || queryValue('X-Amz-SignedHeaders') === undefined) {
+      throw new SignatureError(
+        'AuthorizationQueryParametersError',
+        'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
+      );
+    }
+    if (!/^-?\d+$/.test(expiresText)) throw new SignatureError('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
+    const expires = Number(expiresText);
+    if (expires < 0) throw new SignatureError('AuthorizationQueryParametersError', 'X-Amz-Expires must be non-negative');
+    if (expires > MAX_PRESIGNED_EXPIRY_SECONDS) {
+      throw new SignatureError('AuthorizationQueryParametersError', `X-Amz-Expires must be less than a week (in seconds) that is; ${MAX_PRESIGNED_EXPIRY_SECONDS}`);
+    }
+    if (!(now < parseAmzDate(date) + expires * 1000)) throw new SignatureError('AccessDenied', 'Request has expired');
     query = request.query.filter(([key]) => key !== 'X-Amz-Signature');
   } else if (queryValue('AWSAccessKeyId') !== undefined || queryValue('Signature') !== undefined) {
     throw sigV2Refused();
