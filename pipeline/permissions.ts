@@ -146,6 +146,9 @@ export function pipelinePermissions(
       allow('WriteFramesAndProxies', 's3:PutObject', [frameFiles, objectsIn('frames', '*/proxy/*')]),
     ],
     cli: [
+      // `aws s3 ls`, which frames local up prints: bucket names only, never their contents. The
+      // action has no resource-level permissions (Resource "*" is the only form IAM takes).
+      allow('ListBuckets', 's3:ListAllMyBuckets', '*'),
       // PutObject also authorises the multipart calls (create, upload part, complete).
       allow('UploadVideos', ['s3:PutObject', 's3:AbortMultipartUpload'], objectsIn('ingress')),
       {

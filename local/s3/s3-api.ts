@@ -963,7 +963,7 @@ export function s3RequestHandler(options: S3ApiOptions): RequestListener {
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const target = parseRequest(request);
-    const payloadHash = verifyRequest({ method: target.method, path: target.path, query: target.query, headers: request.headers }, options.credentials);
+    const { payloadHash } = verifyRequest({ method: target.method, path: target.path, query: target.query, headers: request.headers }, options.credentials);
     checkExpectedOwner(request, 'x-amz-expected-bucket-owner');
     for (const [name] of target.query) {
       const operation = UNIMPLEMENTED_SUBRESOURCES.get(name);

@@ -156,12 +156,30 @@ function parseAmzDate(text: string): number {
   return match ? Date.UTC(+match[1], +match[2] - 1, +match[3], +match[4], +match[5], +match[6]) : Number.NaN;
 }
 
+/** The secret of an access key id, or undefined for a key nobody here has. */
+export type KeyChain = (accessKeyId: string) => string | undefined;
+
+export interface VerifiedRequest {
+  /** The payload hash the signer declared: a hex SHA-256 the body must match, or an UNSIGNED/STREAMING marker. */
+  readonly payloadHash: string;
+  /** Who signed it: the principal local mode then authorises. */
+  readonly accessKeyId: string;
+}
+
 /**
- * Verifies a request signed with the Authorization header or presigned in its query string.
- * Returns the payload hash the signer declared (a hex SHA-256 the body must match, or one of the
- * UNSIGNED/STREAMING markers). Throws SignatureError as S3 would refuse the request.
+ * Verifies a request signed with the Authorization header or presigned in its query string, for
+ * `service` (the credential scope's service: s3, dynamodb, sqs, mediaconvert, kinesisvideo,
+ * events), with the secret of whichever local key signed it. Throws SignatureError as S3 would
+ * refuse the request.
  */
-export function verifyRequest(request: SignableRequest, credentials: Credentials, now = Date.now()): string {
+export function verifyRequest(
+  request: SignableRequest,
+  keys: Credentials | KeyChain,
+  options: { readonly service?: string; readonly now?: number } = {},
+): VerifiedRequest {
+  const now = options.now ?? Date.now();
+  const expectedService = options.service ?? 's3';
+  const secretOf: KeyChain = typeof keys === 'function' ? keys : (id) => (id === keys.accessKeyId ? keys.secretAccessKey : undefined);
   const authorization = headerValue(request.headers.authorization);
   const queryValue = (name: string) => request.query.find(([key]) => key === name)?.[1];
   let credential: string;
@@ -209,19 +227,20 @@ export function verifyRequest(request: SignableRequest, credentials: Credentials
   }
 
   const [accessKeyId, scopeDate, region, service, terminator] = credential.split('/');
-  if (accessKeyId !== credentials.accessKeyId) {
-    throw new SignatureError('InvalidAccessKeyId', `The access key ${accessKeyId} is not the local cloud's (${credentials.accessKeyId})`);
+  const secret = secretOf(accessKeyId);
+  if (secret === undefined) {
+    throw new SignatureError('InvalidAccessKeyId', `The AWS access key id ${accessKeyId} does not exist in the local cloud's records`);
   }
-  if (!scopeDate || !region || service !== 's3' || terminator !== 'aws4_request' || !date.startsWith(scopeDate)) {
+  if (!scopeDate || !region || service !== expectedService || terminator !== 'aws4_request' || !date.startsWith(scopeDate)) {
     throw new SignatureError('AccessDenied', `Malformed credential scope: ${credential}`);
   }
   if (authorization && !(Math.abs(now - parseAmzDate(date)) <= MAX_SKEW_MS)) {
     throw new SignatureError('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large');
   }
   const canonical = canonicalRequest({ ...request, query }, signedHeaders, payloadHash);
-  const expected = signature(credentials.secretAccessKey, { date: scopeDate, region, service }, date, canonical);
+  const expected = signature(secret, { date: scopeDate, region, service }, date, canonical);
   if (!timingSafeEqual(Buffer.from(expected), Buffer.from(provided.padEnd(expected.length).slice(0, expected.length)))) {
     throw new SignatureError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided');
   }
-  return payloadHash;
+  return { payloadHash, accessKeyId };
 }

@@ -78,6 +78,7 @@ const ALLOWED: Record<string, string[]> = {
   'frames-frame-dead-letters/ConsumeDeadLetters': ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
   'frames-mediaconvert/ReadVideos': ['s3:GetObject'],
   'frames-mediaconvert/WriteFramesAndProxies': ['s3:PutObject'],
+  'frames-cli/ListBuckets': ['s3:ListAllMyBuckets'],
   'frames-cli/UploadVideos': ['s3:AbortMultipartUpload', 's3:PutObject'],
   'frames-cli/DownloadResults': ['s3:GetObject'],
   'frames-cli/ReadFrames': ['s3:GetObject'],
@@ -91,7 +92,7 @@ const ALLOWED: Record<string, string[]> = {
 
 /**
  * Actions IAM cannot scope to a resource (the Service Authorization Reference lists them with no
- * resource type), which is the only reason a statement may name Resource "*". The stack needs none
+ * resource type), which is the only reason a statement may name Resource "*". The stack needs one
  * of them today; the list says which would be acceptable, and why.
  */
 const NO_RESOURCE_LEVEL_PERMISSIONS: Record<string, string> = {
@@ -99,6 +100,7 @@ const NO_RESOURCE_LEVEL_PERMISSIONS: Record<string, string> = {
   'xray:PutTraceSegments': 'account-level: Lambda active tracing writes trace segments',
   'xray:PutTelemetryRecords': 'account-level: Lambda active tracing writes telemetry',
   'cloudwatch:PutMetricData': 'account-level: custom metrics (scope with the cloudwatch:namespace condition instead)',
+  's3:ListAllMyBuckets': "account-level: the CLI user's `aws s3 ls`, the bucket names of the account and nothing in them",
 };
 
 const allows = () => statements.filter(({ statement }) => statement.Effect === 'Allow');
@@ -134,7 +136,7 @@ test('whole-service actions appear only in Deny statements that refuse plain HTT
   }
 });
 
-test('Resource "*" only for actions without resource-level permissions (none today)', () => {
+test("Resource \"*\" only for actions without resource-level permissions (the CLI user's bucket listing today)", () => {
   const open = allows().filter(({ statement }) => asList(statement.Resource).includes('*'));
   for (const { where, statement } of open) {
     const unscopable = asList(statement.Action).filter((action) => !(action in NO_RESOURCE_LEVEL_PERMISSIONS));
@@ -144,10 +146,10 @@ test('Resource "*" only for actions without resource-level permissions (none tod
       actionsThatCouldBeScoped: [],
     });
   }
-  expect(open).toEqual([]);
+  expect(open.map(({ where, statement }) => `${ownerOf(where)}/${statement.Sid}`)).toEqual(['frames-cli/ListBuckets']);
   // Nor a wildcard dressed as an ARN: every resource is this stack's own, or the account's own
   // queue/job/stream/log-group space, or this stack's MediaConvert role by its name (IAM is global).
-  const resources = allows().flatMap(({ statement }) => asList(statement.Resource));
+  const resources = allows().flatMap(({ statement }) => asList(statement.Resource)).filter((resource) => resource !== '*');
   for (const resource of resources) {
     expect(resource).toMatch(
       /^(\$\{aws_[a-z0-9_]+\.[^}]+\}|arn:\$\{data\.aws_partition[^}]+\}:[a-z0-9]+:\$\{data\.aws_region[^}]+\}:\$\{data\.aws_caller_identity[^}]+\}:|arn:\$\{data\.aws_partition[^}]+\}:iam::\$\{data\.aws_caller_identity[^}]+\}:role\/frames-mediaconvert$|arn:aws:kinesisvideo:us-east-1:123456789012:stream\/fleet\/)/,

@@ -407,6 +407,7 @@ describe('the CLI policy', () => {
     const bucketArn = (prefix: string) => referenceTo(stack, 'aws_s3_bucket', (b) => b.bucket_prefix === prefix, 'arn');
     const tableArn = referenceTo(stack, 'aws_dynamodb_table', () => true, 'arn');
     expect(cliStatements(stack)).toEqual([
+      { Sid: 'ListBuckets', Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: '*' },
       { Sid: 'UploadVideos', Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn('frames-ingress-')}/*` },
       { Sid: 'KeepOffClipPieces', Effect: 'Deny', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn('frames-ingress-')}/kvs-clips/*` },
       { Sid: 'DownloadResults', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn('frames-egress-')}/*` },
