@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { JsonBodyError, readJsonBody, sendJson } from './json-http';
 import { type LoopbackServer, listenOnLoopback } from './loopback-server';
+import type { RequestGate } from './iam/request-gate';
+import { readSignedRequest } from './iam/signed-request';
+import { SignatureError } from './s3/sigv4';
 
 export type LocalEventsServer = LoopbackServer;
 
@@ -27,6 +31,8 @@ export async function startEventsServer(options: {
   readonly identity: { readonly region: string; readonly account: string };
   readonly publish: (event: object) => void;
   readonly port?: number;
+  /** Checks each request's signature and the signer's grant (events:PutEvents with events:source). */
+  readonly gate?: RequestGate;
 }): Promise<LocalEventsServer> {
   return listenOnLoopback((request, response) => {
     void (async () => {
@@ -34,7 +40,7 @@ export async function startEventsServer(options: {
         if (request.method !== 'POST' || request.headers['x-amz-target'] !== 'AWSEvents.PutEvents') {
           return sendJson(response, 400, { message: `The local EventBridge endpoint implements PutEvents only (got ${String(request.headers['x-amz-target'])})` }, 'UnknownOperationException');
         }
-        const body = (await readJsonBody(request)) as { Entries?: PutEventsEntry[] };
+        const body = (options.gate ? await authorizedBody(request, options.gate, options.identity) : await readJsonBody(request)) as { Entries?: PutEventsEntry[] };
         const entries = body.Entries ?? [];
         if (entries.length === 0 || entries.length > MAX_ENTRIES) {
           return sendJson(response, 400, { message: `Entries must hold 1 to ${MAX_ENTRIES} entries` }, 'ValidationException');
@@ -42,6 +48,7 @@ export async function startEventsServer(options: {
         const results = entries.map((entry) => putEntry(entry, options));
         sendJson(response, 200, { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results });
       } catch (error) {
+        if (error instanceof EventsAccessError) return sendJson(response, 400, { message: error.message }, error.code);
         const message = error instanceof JsonBodyError ? error.message : `Internal error: ${(error as Error).message}`;
         sendJson(response, error instanceof JsonBodyError ? 400 : 500, { message }, error instanceof JsonBodyError ? 'ValidationException' : 'InternalException');
       }
@@ -81,4 +88,43 @@ function putEntry(
     detail,
   });
   return { EventId: id };
+}
+
+/** A request EventBridge refuses before it looks at the entries: a bad signature, or no grant. */
+class EventsAccessError extends Error {
+  constructor(
+    readonly code: 'AccessDeniedException' | 'UnrecognizedClientException' | 'InvalidSignatureException',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The body of a PutEvents its signer may make: events:PutEvents on the default bus, with every
+ * entry's source (events:source, multivalued) and detail type, as EventBridge evaluates it.
+ */
+async function authorizedBody(request: IncomingMessage, gate: RequestGate, identity: { readonly region: string; readonly account: string }): Promise<unknown> {
+  let signed;
+  try {
+    signed = await readSignedRequest(request, gate, 'events');
+  } catch (error) {
+    if (!(error instanceof SignatureError)) throw error;
+    throw new EventsAccessError(error.code === 'InvalidAccessKeyId' ? 'UnrecognizedClientException' : 'InvalidSignatureException', error.message);
+  }
+  let body: { Entries?: PutEventsEntry[] };
+  try {
+    body = JSON.parse(signed.body.toString('utf8') || '{}') as { Entries?: PutEventsEntry[] };
+  } catch {
+    throw new JsonBodyError('The request body is not valid JSON');
+  }
+  const entries = body.Entries ?? [];
+  const values = (field: 'Source' | 'DetailType') => [...new Set(entries.map((entry) => entry[field]).filter((value): value is string => !!value))];
+  const decision = await gate.authorize(signed.accessKeyId, {
+    action: 'events:PutEvents',
+    resource: `arn:aws:events:${identity.region}:${identity.account}:event-bus/default`,
+    context: { 'events:source': values('Source'), 'events:detail-type': values('DetailType') },
+  });
+  if (!decision.allowed) throw new EventsAccessError('AccessDeniedException', decision.message);
+  return body;
 }

@@ -35,6 +35,10 @@ export interface Decision {
   readonly result: string;
   /** One line for an AccessDenied message: who may not do what on which resource, and why. */
   readonly message: string;
+  /** The principal's IAM ARN, for the service's own AccessDenied wording. */
+  readonly principalArn?: string;
+  /** For an explicit deny: whether the principal's policy or the resource's refused it. */
+  readonly deniedBy?: 'identity' | 'resource';
 }
 
 export interface LocalPrincipal {
@@ -107,11 +111,15 @@ export class Authorizer {
     }
     const result = response.overallResult;
     const allowed = result === 'Allowed';
-    const how = result === 'ExplicitlyDenied' ? 'a Deny statement refuses it' : 'no statement in pipeline/permissions.ts allows it';
+    const analysis = response.resultType === 'single' ? response.result.analysis : undefined;
+    const deniedBy = result !== 'ExplicitlyDenied' ? undefined : analysis?.resourceAnalysis?.denyStatements.length ? 'resource' : 'identity';
+    const how = result === 'ExplicitlyDenied' ? `a Deny statement of the ${deniedBy} policy refuses it` : 'no statement in pipeline/permissions.ts allows it';
     return {
       allowed,
       result,
       message: `${principal.arn} is not authorized to perform ${request.action} on ${request.resource}: ${how}`,
+      principalArn: principal.arn,
+      ...(deniedBy ? { deniedBy } : {}),
     };
   }
 

@@ -7,6 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { ffmpegPath } from '../ffmpeg';
 import { JsonBodyError, readJsonBody, sendJson } from '../json-http';
 import { type LoopbackServer, listenOnLoopback } from '../loopback-server';
+import type { RequestGate } from '../iam/request-gate';
+import { readSignedRequest } from '../iam/signed-request';
+import { SignatureError } from '../s3/sigv4';
 import { type LocalFragment, type LocalStream, findStream, fragmentPath } from './stream-registry';
 
 export type LocalKvsServer = LoopbackServer;
@@ -46,14 +49,46 @@ const notFound = (message = 'The requested stream is not found or not active.') 
  * paths, so the unmodified SDK clients work against it. It applies KVS's rules that shape the
  * pipeline: fragments that start in the range (both ends inclusive), ListFragments pages in no
  * order, GetClip's silent cut at 200 fragments or 100 MB, the 500 fragments a second budget
- * (ClientLimitExceededException), and KVS's error names. Requests are not authenticated: the server
- * listens on loopback only, as the local MediaConvert endpoint does.
+ * (ClientLimitExceededException), and KVS's error names. With a gate, each request's signature is
+ * checked and its signer must hold the action on the stream's ARN, as IAM decides it for KVS.
  */
-export async function startKvsServer(options: { readonly dataDirectory: string; readonly port?: number }): Promise<LocalKvsServer> {
+export async function startKvsServer(options: { readonly dataDirectory: string; readonly port?: number; readonly gate?: RequestGate }): Promise<LocalKvsServer> {
   const served = new Map<string, Array<{ atMs: number; fragments: number }>>();
   return listenOnLoopback((request, response) => {
-    handle(options.dataDirectory, served, request, response).catch((error: unknown) => sendError(response, error));
+    handle(options.dataDirectory, served, request, response, options.gate).catch((error: unknown) => sendError(response, error));
   }, options.port);
+}
+
+/** The IAM action of each operation; the control plane's refusal is AccessDenied, archived media's NotAuthorized. */
+const OPERATIONS: Record<string, { readonly action: string; readonly denied: string }> = {
+  '/getDataEndpoint': { action: 'kinesisvideo:GetDataEndpoint', denied: 'AccessDeniedException' },
+  '/listFragments': { action: 'kinesisvideo:ListFragments', denied: 'NotAuthorizedException' },
+  '/getClip': { action: 'kinesisvideo:GetClip', denied: 'NotAuthorizedException' },
+};
+
+/** The body of a request its signer may make: the operation's action on the stream's ARN. */
+async function authorizedBody(dataDirectory: string, path: string, request: IncomingMessage, gate: RequestGate): Promise<StreamParameters & Record<string, unknown>> {
+  const operation = OPERATIONS[path];
+  if (!operation) throw invalidArgument(`The local KVS endpoint does not implement POST ${path}`);
+  let signed;
+  try {
+    signed = await readSignedRequest(request, gate, 'kinesisvideo');
+  } catch (error) {
+    if (error instanceof SignatureError) throw new KvsError(operation.denied, 401, error.message);
+    throw error;
+  }
+  let body: StreamParameters & Record<string, unknown>;
+  try {
+    body = JSON.parse(signed.body.toString('utf8') || '{}') as StreamParameters & Record<string, unknown>;
+  } catch {
+    throw new JsonBodyError('The request body is not valid JSON');
+  }
+  const stream = findStream(dataDirectory, { name: body.StreamName, arn: body.StreamARN });
+  // A stream that is not there is judged by the ARN it would have, as IAM judges a request before the service looks.
+  const resource = body.StreamARN ?? stream?.arn ?? `arn:aws:kinesisvideo:us-east-1:000000000000:stream/${body.StreamName}/0`;
+  const decision = await gate.authorize(signed.accessKeyId, { action: operation.action, resource });
+  if (!decision.allowed) throw new KvsError(operation.denied, 401, decision.message);
+  return body;
 }
 
 interface StreamParameters {
@@ -71,10 +106,11 @@ async function handle(
   served: Map<string, Array<{ atMs: number; fragments: number }>>,
   request: IncomingMessage,
   response: ServerResponse,
+  gate: RequestGate | undefined,
 ): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   if (request.method !== 'POST') throw invalidArgument(`${request.method} ${path} is not a KVS operation`);
-  const body = (await readJsonBody(request)) as StreamParameters & Record<string, unknown>;
+  const body = gate ? await authorizedBody(dataDirectory, path, request, gate) : ((await readJsonBody(request)) as StreamParameters & Record<string, unknown>);
 
   if (path === '/getDataEndpoint') {
     streamOf(dataDirectory, body);

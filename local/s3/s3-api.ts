@@ -16,7 +16,17 @@ import {
   type WriteOptions,
   type WritePrecondition,
 } from './object-store';
-import { type Credentials, decodeHeaderText, SignatureError, verifyRequest } from './sigv4';
+import {
+  accessDenied,
+  baseContexts,
+  type CopySource,
+  deleteKeyPermission,
+  listBucketPermission,
+  type S3Gate,
+  type S3Permission,
+  s3Permissions,
+} from './s3-authorization';
+import { type Credentials, decodeHeaderText, type KeyChain, SignatureError, type VerifiedRequest, verifyRequest } from './sigv4';
 
 /**
  * The S3 REST API (path-style requests, as the SDK sends them to an IP endpoint) over an
@@ -148,6 +158,9 @@ interface ParsedRequest {
   readonly key?: string;
   readonly query: Array<[string, string]>;
   readonly params: URLSearchParams;
+  readonly headers: IncomingMessage['headers'];
+  /** Who signed it and how, once the signature is verified. */
+  signer?: VerifiedRequest;
 }
 
 /** C1 control characters: S3 cannot parse a URI whose key holds them. */
@@ -168,7 +181,7 @@ function parseRequest(request: IncomingMessage): ParsedRequest {
     throw invalidUri();
   }
   if (key !== undefined && C1_CONTROLS.test(key)) throw invalidUri();
-  return { method: request.method ?? 'GET', path, bucket, key, query: [...params.entries()], params };
+  return { method: request.method ?? 'GET', path, bucket, key, query: [...params.entries()], params, headers: request.headers };
 }
 
 const header = (request: IncomingMessage, name: string): string | undefined => {
@@ -381,11 +394,12 @@ function contentMd5(request: IncomingMessage): string | undefined {
 }
 
 /** `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, with an optional `?versionId=`. */
-function parseCopySource(value: string): { bucket: string; key: string } {
+function parseCopySource(value: string): CopySource {
   const questionMark = value.indexOf('?');
   const path = questionMark < 0 ? value : value.slice(0, questionMark);
+  let versionId: string | null = null;
   if (questionMark >= 0) {
-    const versionId = new URLSearchParams(value.slice(questionMark + 1)).get('versionId');
+    versionId = new URLSearchParams(value.slice(questionMark + 1)).get('versionId');
     checkVersionId(versionId);
   }
   let decoded: string;
@@ -396,7 +410,7 @@ function parseCopySource(value: string): { bucket: string; key: string } {
   }
   const slash = decoded.indexOf('/');
   if (slash < 1 || slash === decoded.length - 1) throw invalidArgument(`Copy Source must mention the source bucket and key: sourcebucket/sourcekey, not ${value}`);
-  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), ...(versionId === null ? {} : { versionId }) };
 }
 
 /** `x-amz-copy-source-range`: exactly `bytes=first-last`, inside the source. */
@@ -463,10 +477,19 @@ function integerParam(params: URLSearchParams, name: string, fallback: number, m
 
 export interface S3ApiOptions {
   readonly store: ObjectStore;
-  readonly credentials: Credentials;
+  /** The keys requests may be signed with: one key, or each local principal's (RequestGate.secretOf). */
+  readonly keys?: Credentials | KeyChain;
+  /** One key (the form before principals had their own): `keys` takes precedence. */
+  readonly credentials?: Credentials;
   readonly region: string;
   /** The account that owns every bucket (x-amz-expected-bucket-owner is checked against it). */
   readonly account?: string;
+  /**
+   * Local IAM (local/iam/request-gate.ts): every request is authorized as its signer, as S3 would
+   * authorize it (s3-authorization.ts), before any data is read or written; a refusal is 403
+   * AccessDenied. Without one, every validly signed request is allowed.
+   */
+  readonly gate?: S3Gate;
 }
 
 /** Requests whose `Expect: 100-continue` is answered once they are authorised (see handleExpectations). */
@@ -494,11 +517,35 @@ function continueBody(request: IncomingMessage, response: ServerResponse): void 
 
 /** The request handler of the local S3 server. */
 export function s3RequestHandler(options: S3ApiOptions): RequestListener {
-  const { store, region } = options;
+  const { store, region, gate } = options;
+  const keys = options.keys ?? options.credentials;
+  if (!keys) throw new Error('s3RequestHandler needs keys (or credentials) to verify signatures with');
   const account = options.account ?? LOCAL_ACCOUNT_ID;
+  const contexts = baseContexts(account);
   /** The canonical user id every owner element names (the account's, as S3 derives one). */
   const ownerId = createHash('sha256').update(`local-s3-owner:${account}`).digest('hex');
   const owner = `<Owner>${element('ID', ownerId)}</Owner>`;
+
+  /** Throws AccessDenied unless the request's signer holds `permission`. Only called with a gate. */
+  async function authorize(target: ParsedRequest, permission: S3Permission): Promise<void> {
+    const decision = await gate!.authorize(target.signer!.accessKeyId, permission);
+    if (!decision.allowed) throw accessDenied(decision, permission);
+  }
+
+  /**
+   * Local IAM, before any handler runs: what the request needs (s3-authorization.ts), as its
+   * signer. A bucket that does not exist is NoSuchBucket whoever asks, as S3 finds the bucket (and
+   * its policy) before it authorizes; DeleteObjects is authorized key by key as it deletes.
+   */
+  async function authorizeRequest(target: ParsedRequest): Promise<void> {
+    const needed = s3Permissions(target, contexts[target.signer!.authType], parseCopySource);
+    if (needed === undefined) return;
+    if (target.bucket !== undefined && !(typeof needed === 'object' && 'action' in needed && needed.action === 's3:CreateBucket')) store.bucket(target.bucket);
+    if (needed === 'per-key') return;
+    if ('action' in needed) return authorize(target, needed);
+    await authorize(target, needed[0]);
+    await authorize(target, needed[1]);
+  }
 
   function checkExpectedOwner(request: IncomingMessage, name: string): void {
     const expected = header(request, name);
@@ -627,7 +674,7 @@ export function s3RequestHandler(options: S3ApiOptions): RequestListener {
     send(response, 200, xml('ListBucketResult', shared + paging + contents + prefixes));
   }
 
-  async function deleteObjects(bucket: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function deleteObjects(bucket: string, request: IncomingMessage, target: ParsedRequest, response: ServerResponse): Promise<void> {
     store.bucket(bucket);
     const md5 = contentMd5(request);
     if (md5 === undefined && !Object.keys(request.headers).some((name) => name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm')) {
@@ -646,6 +693,15 @@ export function s3RequestHandler(options: S3ApiOptions): RequestListener {
       if (typeof object.Key !== 'string') throw new S3Error('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema: each Object needs a Key');
       const versionId = typeof object.VersionId === 'string' ? object.VersionId : undefined;
       const version = versionId === undefined ? '' : element('VersionId', versionId);
+      if (gate) {
+        // Each key needs s3:DeleteObject; S3 answers a refused one in the result, and deletes the others.
+        const permission = deleteKeyPermission(bucket, object.Key, versionId, contexts[target.signer!.authType]);
+        const decision = await gate.authorize(target.signer!.accessKeyId, permission);
+        if (!decision.allowed) {
+          results += `<Error>${element('Key', object.Key)}${version}${element('Code', 'AccessDenied')}${element('Message', accessDenied(decision, permission).message)}</Error>`;
+          continue;
+        }
+      }
       if (versionId !== undefined && versionId !== 'null') {
         results += `<Error>${element('Key', object.Key)}${version}${element('Code', 'NoSuchVersion')}${element('Message', 'The specified version does not exist.')}</Error>`;
         continue;
@@ -731,7 +787,7 @@ export function s3RequestHandler(options: S3ApiOptions): RequestListener {
         if (params.has('uploads')) return listUploads(bucket, params, response);
         return listObjects(bucket, params, response);
       case 'POST':
-        if (params.has('delete')) return deleteObjects(bucket, request, response);
+        if (params.has('delete')) return deleteObjects(bucket, request, target, response);
         throw notImplemented(`POST on a bucket${params.size ? ` with ?${[...params.keys()].join('&')}` : ''}`);
       default:
         throw notImplemented(`${method} on a bucket`);
@@ -838,7 +894,14 @@ export function s3RequestHandler(options: S3ApiOptions): RequestListener {
     const bucket = target.bucket!;
     checkReadHeaders(request);
     checkVersionId(params.get('versionId'));
-    const record = store.head(bucket, target.key!);
+    let record: ObjectRecord;
+    try {
+      record = store.head(bucket, target.key!);
+    } catch (error) {
+      // A missing key is a 404 only to whom may list the bucket, a 403 to anyone else, as S3 answers.
+      if (gate && error instanceof S3Error && error.code === 'NoSuchKey') await authorize(target, listBucketPermission(bucket, contexts[target.signer!.authType]));
+      throw error;
+    }
     if (notModified(request, record)) {
       response.writeHead(304, { etag: record.etag, 'last-modified': new Date(record.lastModified).toUTCString() });
       return void response.end();
@@ -963,13 +1026,16 @@ export function s3RequestHandler(options: S3ApiOptions): RequestListener {
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const target = parseRequest(request);
-    const { payloadHash } = verifyRequest({ method: target.method, path: target.path, query: target.query, headers: request.headers }, options.credentials);
+    const signer = verifyRequest({ method: target.method, path: target.path, query: target.query, headers: request.headers }, keys!);
+    const { payloadHash } = signer;
+    target.signer = signer;
     checkExpectedOwner(request, 'x-amz-expected-bucket-owner');
     for (const [name] of target.query) {
       const operation = UNIMPLEMENTED_SUBRESOURCES.get(name);
       // Reading tags is answered (no object or bucket can have any): aws-cli v2's s3 cp reads them.
       if (operation !== undefined && !(name === 'tagging' && target.method === 'GET')) throw notImplemented(`${operation} (${target.method} ?${name})`);
     }
+    if (gate) await authorizeRequest(target);
     if (!target.bucket) {
       if (target.method !== 'GET') throw notImplemented(`${target.method} on the service`);
       return listBuckets(target.params, response);

@@ -164,6 +164,8 @@ export interface VerifiedRequest {
   readonly payloadHash: string;
   /** Who signed it: the principal local mode then authorises. */
   readonly accessKeyId: string;
+  /** How it was signed, as S3's `s3:authType` condition key names it: the Authorization header, or a presigned URL. */
+  readonly authType: 'REST-HEADER' | 'REST-QUERY-STRING';
 }
 
 /**
@@ -175,7 +177,15 @@ export interface VerifiedRequest {
 export function verifyRequest(
   request: SignableRequest,
   keys: Credentials | KeyChain,
-  options: { readonly service?: string; readonly now?: number } = {},
+  options: {
+    readonly service?: string;
+    readonly now?: number;
+    /**
+     * The body's SHA-256 (hex), for services other than S3: their signers put it in the canonical
+     * request without sending x-amz-content-sha256.
+     */
+    readonly bodyHash?: string;
+  } = {},
 ): VerifiedRequest {
   const now = options.now ?? Date.now();
   const expectedService = options.service ?? 's3';
@@ -195,7 +205,7 @@ export function verifyRequest(
     [, credential, , provided] = match;
     signedHeaders = match[2].split(';');
     date = headerValue(request.headers['x-amz-date']);
-    payloadHash = headerValue(request.headers['x-amz-content-sha256']) || UNSIGNED_PAYLOAD;
+    payloadHash = headerValue(request.headers['x-amz-content-sha256']) || options.bodyHash || UNSIGNED_PAYLOAD;
   } else if (queryValue('X-Amz-Signature')) {
     if (queryValue('X-Amz-Algorithm') !== ALGORITHM) {
       throw new SignatureError('AuthorizationQueryParametersError', `X-Amz-Algorithm must be ${ALGORITHM}`);
@@ -242,5 +252,5 @@ export function verifyRequest(
   if (!timingSafeEqual(Buffer.from(expected), Buffer.from(provided.padEnd(expected.length).slice(0, expected.length)))) {
     throw new SignatureError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided');
   }
-  return { payloadHash, accessKeyId };
+  return { payloadHash, accessKeyId, authType: authorization ? 'REST-HEADER' : 'REST-QUERY-STRING' };
 }
