@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { FaultPlanError } from '../local/faults/fault-plan';
-import { DataDirectoryInUseError } from '../local/local-cloud';
+import { DataDirectoryInUseError } from '../local/cloud/cloud-description';
 import { clipCommand } from './commands/clip';
 import { demoCommand } from './commands/demo';
 import { estimateCommand } from './commands/estimate';

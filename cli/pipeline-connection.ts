@@ -5,7 +5,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { StackConfig } from '../pipeline/stack-config';
 import { ensureJobTable, startDynamoServer } from '../local/dynamo-server';
-import { type LocalCloudDescription, localClientConfig, runningCloud, startLocalCloud } from '../local/local-cloud';
+import { type LocalCloudDescription, runningCloud } from '../local/cloud/cloud-description';
+import { connectLocalCloud, localClientConfig } from '../local/cloud/connect';
+import { startLocalCloud } from '../local/cloud/local-cloud';
 import { pipelineNames } from '../pipeline/topology';
 import { loadProjectStackConfig } from '../pipeline/stack-config';
 import { explainAwsError } from './aws-errors';
@@ -41,14 +43,13 @@ export function dataDirectoryOf(option: string | undefined): string {
   return resolve(option ?? process.env.FRAMES_DATA_DIR ?? DEFAULT_DATA_DIRECTORY);
 }
 
+/** A running local cloud, through the one `connect` it offers, as the CLI user (the key `frames local up` prints). */
 function attach(description: LocalCloudDescription, config: StackConfig): PipelineConnection {
-  const s3 = new S3Client(localClientConfig(description.endpoints.s3));
-  const dynamo = new DynamoDBClient(localClientConfig(description.endpoints.dynamodb));
-  const events = new EventBridgeClient(localClientConfig(description.endpoints.events));
+  const clients = connectLocalCloud(description.endpoints, 'cli');
   return {
-    s3,
-    dynamodb: DynamoDBDocumentClient.from(dynamo),
-    events,
+    s3: clients.s3,
+    dynamodb: clients.dynamodb,
+    events: clients.events,
     pipelineName: config.namePrefix,
     ingressBucket: description.resources.ingressBucket,
     egressBucket: description.resources.egressBucket,
@@ -56,11 +57,7 @@ function attach(description: LocalCloudDescription, config: StackConfig): Pipeli
     videoSuffixes: config.videoSuffixes,
     ownsCloud: false,
     faults: description.faults ?? [],
-    close: async () => {
-      s3.destroy();
-      dynamo.destroy();
-      events.destroy();
-    },
+    close: async () => clients.close(),
   };
 }
 
@@ -103,11 +100,10 @@ export async function connectLocalPipeline(options: {
     onWarning: options.onWarning,
   });
   options.onStatus?.(`Local cloud ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-  const events = new EventBridgeClient(localClientConfig(cloud.endpoints.events));
   return {
     s3: cloud.clients.s3,
     dynamodb: cloud.clients.dynamodb,
-    events,
+    events: cloud.clients.events,
     pipelineName: config.namePrefix,
     ingressBucket: cloud.resources.ingressBucket,
     egressBucket: cloud.resources.egressBucket,
@@ -115,10 +111,7 @@ export async function connectLocalPipeline(options: {
     videoSuffixes: config.videoSuffixes,
     ownsCloud: true,
     faults: cloud.faults,
-    close: async () => {
-      events.destroy();
-      await cloud.stop();
-    },
+    close: () => cloud.stop(),
   };
 }
 

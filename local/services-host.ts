@@ -39,7 +39,9 @@ export async function startLocalServices(
     // Left to Node's resolution from the project's node_modules: bundled, the installer looks for
     // its binary next to the bundle and then under the working directory, so `frames` started
     // anywhere but the repository's root found no ffmpeg and every job failed.
-    external: ['@ffmpeg-installer/ffmpeg'],
+    // The IAM simulator's data (AWS's published actions and condition keys) is read from its
+    // package's own folder at run time: bundled, it cannot find it.
+    external: ['@ffmpeg-installer/ffmpeg', '@cloud-copilot/*'],
   });
   renameSync(`${script}.tmp`, script);
   const child: ChildProcess = fork(script, [JSON.stringify(processOptions satisfies ServicesProcessOptions)], {

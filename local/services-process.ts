@@ -8,12 +8,14 @@
  */
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Readable } from 'node:stream';
 import { LocalMediaConvert } from './mediaconvert/mediaconvert-service';
 import { startMediaConvertServer } from './mediaconvert/mediaconvert-server';
 import { type ObjectEvent, ObjectStore } from './s3/object-store';
 import { handleExpectations, s3RequestHandler } from './s3/s3-api';
+import { authorizedStoreAccess } from './s3/store-access';
 import { recordInjectedFault } from './faults/fault-plan';
+import { requestGate } from './iam/request-gate';
+import type { ServicesFaults } from './cloud/fault-wiring';
 
 export interface ServicesProcessOptions {
   readonly s3: {
@@ -31,17 +33,11 @@ export interface ServicesProcessOptions {
     readonly maxConcurrentJobs: number;
     readonly statusUpdateIntervalMs: number;
   };
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** What this process's gate is built from: the stack's grants with local ARNs (local/iam/request-gate.ts). */
+  readonly access: Parameters<typeof requestGate>[0];
   readonly identity: { readonly region: string; readonly account: string };
   /** Fault injection (local/faults/fault-plan.ts); none by default. */
-  readonly faults?: {
-    /** Where injected faults are noted (recordInjectedFault). */
-    readonly stateDirectory: string;
-    /** Refuse connections for `ms` from the first GET of an object in `bucket` (s3-outage). */
-    readonly s3Outage?: { readonly bucket: string; readonly ms: number };
-    /** The first job fails with ERROR after storing this many frames (mediaconvert-error). */
-    readonly mediaConvertErrorAfterFrames?: number;
-  };
+  readonly faults?: ServicesFaults;
 }
 
 export type ServicesMessage =
@@ -61,7 +57,9 @@ async function main(): Promise<void> {
   const store = await ObjectStore.open(options.s3.directory, options.s3.buckets, (event) => {
     if (notify.has(event.bucket)) send({ type: 's3-event', event });
   });
-  const handleS3 = s3RequestHandler({ store, credentials: options.credentials, region: options.identity.region });
+  // Every request is checked against the stack's own grants, as the signer's principal.
+  const gate = requestGate(options.access);
+  const handleS3 = s3RequestHandler({ store, keys: (accessKeyId) => gate.secretOf(accessKeyId), gate, region: options.identity.region });
   const outage = options.faults?.s3Outage;
   let outageStarted = false;
   const s3 = createServer({ keepAliveTimeout: 30_000 }, (request, response) => {
@@ -81,10 +79,9 @@ async function main(): Promise<void> {
   });
 
   const mediaConvert = new LocalMediaConvert({
-    storage: {
-      read: async (bucket: string, key: string): Promise<Readable> => store.read(bucket, store.head(bucket, key)),
-      write: async (bucket, key, body, contentType) => void (await store.put(bucket, key, body, { contentType })),
-    },
+    // MediaConvert reads its input and writes its outputs as the role the job passed: the stack's
+    // MediaConvert role, held to its grants (only a run's frames/ and proxy/, never batches/).
+    storage: authorizedStoreAccess(store, gate, 'mediaConvert'),
     workDirectory: options.mediaConvert.workDirectory,
     identity: options.identity,
     emit: (event) => send({ type: 'mediaconvert-event', event }),

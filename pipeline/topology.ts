@@ -165,11 +165,34 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
     },
   };
 
-  const rules: EventRuleSpec[] = [
+  const rules = pipelineRules(config, resources.ingressBucket);
+
+  const queueConsumers: QueueConsumerSpec[] = [
+    {
+      queue: 'frames',
+      target: 'frameWorker',
+      batchSize: queueSettings.batchSize,
+      maximumConcurrency: queueSettings.maximumConcurrency,
+    },
+    { queue: 'frames-dead-letters', target: 'deadLetters', batchSize: 1, maximumConcurrency: DEAD_LETTER_CONCURRENCY },
+  ];
+
+  return { functions, rules, queueConsumers };
+}
+
+export type PipelineTopology = ReturnType<typeof pipelineTopology>;
+
+/**
+ * The event rules, which depend on the configuration and the ingress bucket's name only (local
+ * mode's IAM needs them, for the failure queues' policies, before the queues exist).
+ */
+export function pipelineRules(config: StackConfig, ingressBucket: string): EventRuleSpec[] {
+  const name = (suffix: string) => resourceName(config, suffix);
+  return [
     {
       name: name('video-uploaded'),
       description: 'A video landed in the ingress bucket',
-      pattern: videoUploadedPattern(resources.ingressBucket, config.videoSuffixes),
+      pattern: videoUploadedPattern(ingressBucket, config.videoSuffixes),
       target: 'ingress',
       failureQueue: 'ingress-failures',
     },
@@ -188,18 +211,5 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
       failureQueue: 'completion-failures',
     },
   ];
-
-  const queueConsumers: QueueConsumerSpec[] = [
-    {
-      queue: 'frames',
-      target: 'frameWorker',
-      batchSize: queueSettings.batchSize,
-      maximumConcurrency: queueSettings.maximumConcurrency,
-    },
-    { queue: 'frames-dead-letters', target: 'deadLetters', batchSize: 1, maximumConcurrency: DEAD_LETTER_CONCURRENCY },
-  ];
-
-  return { functions, rules, queueConsumers };
 }
 
-export type PipelineTopology = ReturnType<typeof pipelineTopology>;

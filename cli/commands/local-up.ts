@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { describeFaultPlan } from '../../local/faults/fault-plan';
-import { startLocalCloud } from '../../local/local-cloud';
+import { startLocalCloud } from '../../local/cloud/local-cloud';
 import { loadProjectStackConfig } from '../../pipeline/stack-config';
 import { dataDirOption, wholeNumber } from '../command-options';
 import type { Io } from '../io';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runningCloud } from '../../local/local-cloud';
+import { runningCloud } from '../../local/cloud/cloud-description';
 import { JOB_STATUS, type JobRecord } from '../../pipeline/job-record';
 import { type TargetFlags, targetOf, targetOptions, wholeNumber } from '../command-options';
 import { CliError, EXIT } from '../exit-codes';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { runningCloud } from '../../local/local-cloud';
+import { runningCloud } from '../../local/cloud/cloud-description';
 import type { StackTarget } from '../stack-target';
 
 /** Names the frames bucket of a stack given by environment variables (the outputs file has `frames_bucket`). */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { type LocalCloud, startLocalCloud } from '../../local/local-cloud';
+import { type LocalCloud, startLocalCloud } from '../../local/cloud/local-cloud';
 import { FAILURE_QUEUE_SETTINGS } from '../../pipeline/definition';
 import { resolveStackConfig } from '../../pipeline/stack-config';
 import { pipelineNames } from '../../pipeline/topology';

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LocalCloudDescription } from '../../local/local-cloud';
+import type { LocalCloudDescription } from '../../local/cloud/cloud-description';
 import { type RunningLocalUp, frames, rampVideo, readResults, scratchDirectory, startLocalUp } from './support/frames-cli';
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { CLOUD_FILE } from '../../local/local-cloud';
+import { CLOUD_FILE } from '../../local/cloud/cloud-description';
 import { frames, rampVideo, readResults, scratchDirectory } from './support/frames-cli';
 
 const scratch = scratchDirectory('failures');

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateJobCommand, GetJobCommand, ListJobsCommand, MediaConvertClient } from '@aws-sdk/client-mediaconvert';
-import { CLOUD_FILE, type LocalCloudDescription } from '../../local/local-cloud';
+import { CLOUD_FILE, type LocalCloudDescription } from '../../local/cloud/cloud-description';
+import { LOCAL_ADMIN_KEY } from '../../local/iam/local-principals';
 import { type RunningLocalUp, frames, rampVideo, scratchDirectory, startLocalUp } from './support/frames-cli';
 
 /**
@@ -27,7 +28,13 @@ afterAll(async () => {
   scratch.remove();
 });
 
+/** As a person at the CLI, with the key `frames local up` prints (the CLI user's). */
 const clientConfig = (endpoint: string) => ({ endpoint, region: cloud.region, credentials: cloud.credentials });
+/**
+ * MediaConvert is not the CLI user's to call (a deployed stack grants it only to the ingress
+ * function): an account administrator looks at the jobs, here the local cloud's own key.
+ */
+const adminConfig = (endpoint: string) => ({ endpoint, region: cloud.region, credentials: LOCAL_ADMIN_KEY });
 
 test('an upload with the S3 API runs through the pipeline; the record is readable with the DynamoDB API', async () => {
   const video = join(scratch.path, 'drive.mp4');
@@ -56,7 +63,7 @@ test('an upload with the S3 API runs through the pipeline; the record is readabl
   expect(item?.ProcessedFrames?.N).toBe('15');
 
   // The MediaConvert endpoint lists and describes the job the ingress function created.
-  const mediaConvert = new MediaConvertClient(clientConfig(cloud.endpoints.mediaconvert));
+  const mediaConvert = new MediaConvertClient(adminConfig(cloud.endpoints.mediaconvert));
   const { Jobs = [] } = await mediaConvert.send(new ListJobsCommand({ Order: 'DESCENDING', MaxResults: 5 }));
   const job = Jobs.find((candidate) => candidate.Id === item?.MediaConvertJobId?.S);
   expect(job).toMatchObject({ Status: 'COMPLETE', UserMetadata: expect.objectContaining({ videoId: 'trips/day 1/drive.mp4' }) });
@@ -67,7 +74,7 @@ test('an upload with the S3 API runs through the pipeline; the record is readabl
 });
 
 test('the MediaConvert endpoint refuses settings it cannot honour with BadRequest, and unknown jobs with NotFound', async () => {
-  const mediaConvert = new MediaConvertClient({ ...clientConfig(cloud.endpoints.mediaconvert), maxAttempts: 1 });
+  const mediaConvert = new MediaConvertClient({ ...adminConfig(cloud.endpoints.mediaconvert), maxAttempts: 1 });
   const frameCaptureOnly = {
     Role: 'arn:aws:iam::000000000000:role/frames-mediaconvert',
     Settings: {

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { localClientConfig } from '../../local/local-cloud';
+import { localClientConfig } from '../../local/cloud/connect';
+import { LOCAL_ADMIN_KEY } from '../../local/iam/local-principals';
 import { SCENES, failingProcessor, scenesVideo } from '../browser/support/report-fixture';
 import { type RunningLocalUp, frames, scratchDirectory, startLocalUp } from './support/frames-cli';
 
@@ -146,7 +147,8 @@ describe('a run with scene cuts and failed frames', () => {
 
     test('after the frames expire: the charts and lists still, the thumbnails missing and why, and a warning', async () => {
       // The frames bucket's lifecycle deletes frames after framesRetentionDays; here they are deleted at once.
-      const s3 = new S3Client(localClientConfig(localUp.cloud.endpoints.s3));
+      // S3's own lifecycle expires frames: the local cloud's key stands in for it.
+      const s3 = new S3Client(localClientConfig(localUp.cloud.endpoints.s3, LOCAL_ADMIN_KEY));
       const bucket = localUp.cloud.resources.framesBucket;
       const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'scenes.mp4' }));
       const frameKeys = (listed.Contents ?? []).map((object) => object.Key!).filter((key) => key.endsWith('.jpg'));

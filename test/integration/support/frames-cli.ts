@@ -1,10 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runFfmpeg } from '../../../local/ffmpeg';
 import type { JobReport } from '../../../cli/job-report';
-import type { LocalCloudDescription } from '../../../local/local-cloud';
+import type { LocalCloudDescription } from '../../../local/cloud/cloud-description';
 import { createInterface } from 'node:readline';
 
 /** The repository: `npx frames` runs its bin, as the README tells a person to. */
@@ -59,10 +59,44 @@ export function frames(
   });
 }
 
-/** A scratch directory removed by the returned function. */
+/**
+ * A scratch directory removed by the returned function, which first fails the suite if any local
+ * cloud under it refused a request (IAM) that no test took with `takeDenials`: every request a run
+ * that should succeed makes must be allowed by the stack's own grants.
+ */
 export function scratchDirectory(name: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `frames-${name}-`));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  return {
+    path,
+    remove: () => {
+      const denials = takeDenials(path);
+      rmSync(path, { recursive: true, force: true });
+      if (denials.length > 0) {
+        throw new Error(
+          `The local cloud refused ${denials.length} request(s) in runs that should succeed; add the grant to pipeline/permissions.ts:\n` +
+            denials.map((denial) => `  ${denial.message}`).join('\n'),
+        );
+      }
+    },
+  };
+}
+
+export interface Denial {
+  readonly principal: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly message: string;
+}
+
+/** The requests local clouds under `directory` refused (their `iam/denials.jsonl`), taken: the logs are emptied. */
+export function takeDenials(directory: string): Denial[] {
+  const logs = readdirSync(directory, { recursive: true, encoding: 'utf8' }).filter((entry) => entry.endsWith(join('iam', 'denials.jsonl')));
+  return logs.flatMap((entry) => {
+    const log = join(directory, entry);
+    const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    rmSync(log);
+    return lines.map((line) => JSON.parse(line) as Denial);
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { CreateQueueCommand, type Message, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { logger } from '../../../functions/shared/logger';
 import { ENV } from '../../../pipeline/definition';
-import { localClientConfig } from '../../../local/local-cloud';
+import { localClientConfig } from '../../../local/cloud/connect';
 import { LOCAL_REGION } from '../../../local/local-identity';
 import { QueuePoller } from '../../../local/queue-poller';
 import { type LocalSqsServer, startSqsServer } from '../../../local/sqs-server';
