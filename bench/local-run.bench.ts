@@ -6,7 +6,9 @@
  *      against `ffmpeg -i video.mp4 -vf fps=30 -q:v N frames/%07d.jpg` (target ≤ 1.25x);
  *   2. the whole `frames run` against a naive script: that ffmpeg command, then the same default
  *      processor over the files one at a time (target ≤ 1.0x);
- *   Parts 1 and 2 are repeated (BENCH_REPEATS, default 3), interleaved, and judged on the median.
+ *   Parts 1 and 2 are repeated (BENCH_REPEATS, default 3), interleaved, and judged on the median,
+ *   with a third run each time whose local IAM evaluation is off (FRAMES_IAM=off): enforcing the
+ *   stack's grants must cost at most 5% of the run (target ≤ 1.05x).
  *   3. peak memory of the whole local run (the CLI and every process it starts) for a
  *      65,000-frame video (target < 1 GB). BENCH_LONG_FRAMES changes the frame count (0 skips it);
  *      BENCH_HD=0 skips parts 1 and 2.
@@ -21,6 +23,7 @@ import { ffmpegPath } from '../local/ffmpeg';
 import { jpegQscaleFor } from '../local/mediaconvert/job-settings';
 import { DEFAULT_STACK_CONFIG } from '../pipeline/stack-config';
 import { generateVideo } from '../cli/sample-video';
+import { IAM_SWITCH } from '../local/iam/request-gate';
 import type { JobReport } from '../cli/job-report';
 
 const ROOT = resolve(__dirname, '..');
@@ -30,8 +33,8 @@ const QSCALE = jpegQscaleFor(DEFAULT_STACK_CONFIG.capture.quality);
 const LONG_FRAMES = Number(process.env.BENCH_LONG_FRAMES ?? 65_000);
 
 /** A command that must succeed, timed, with its process tree's peak memory. */
-async function run(command: string, args: readonly string[]): Promise<{ ms: number; stdout: string; peakBytes: number }> {
-  const { code, ms, stdout, stderr, peakBytes } = await runMeasured(command, args);
+async function run(command: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ ms: number; stdout: string; peakBytes: number }> {
+  const { code, ms, stdout, stderr, peakBytes } = await runMeasured(command, args, env ? { env } : {});
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`);
   return { ms, stdout, peakBytes };
 }
@@ -54,10 +57,12 @@ async function naiveScript(video: string, directory: string): Promise<{ ms: numb
   return { ms: performance.now() - started, frames: files.length };
 }
 
-async function framesRun(video: string, name: string): Promise<{ ms: number; report: JobReport; peakBytes: number }> {
+/** `frames run` on a video at 30 fps; `iam: false` runs the local cloud with evaluation off (FRAMES_IAM=off). */
+async function framesRun(video: string, name: string, options: { iam?: boolean } = {}): Promise<{ ms: number; report: JobReport; peakBytes: number }> {
   const dataDir = join(WORK, `data-${name}`);
   rmSync(dataDir, { recursive: true, force: true });
-  const { ms, stdout, peakBytes } = await run(process.execPath, [CLI, 'run', video, '--fps', '30', '--json', '--data-dir', dataDir]);
+  const env = options.iam === false ? { ...process.env, [IAM_SWITCH]: 'off' } : undefined;
+  const { ms, stdout, peakBytes } = await run(process.execPath, [CLI, 'run', video, '--fps', '30', '--json', '--data-dir', dataDir], env);
   const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as JobReport;
   if (report.status !== 'COMPLETE') throw new Error(`${name}: ${JSON.stringify(report.error)}`);
   return { ms, report, peakBytes };
@@ -74,11 +79,15 @@ async function hdComparison(results: Array<[string, boolean]>): Promise<void> {
   console.log(`60 s 1280x720 30 fps, captured at 30 fps, JPEG -q:v ${QSCALE} (quality ${DEFAULT_STACK_CONFIG.capture.quality}), ${REPEATS} interleaved repetitions`);
   const extractionRatios: number[] = [];
   const runRatios: number[] = [];
+  const iamRatios: number[] = [];
   for (let repetition = 1; repetition <= REPEATS; repetition++) {
     // Interleaved, so a slow spell of the machine hits both sides of a ratio alike.
     const ffmpegMs = await plainFfmpeg(video, join(WORK, 'plain-frames'));
     const pipeline = await framesRun(video, 'hd');
     const naive = await naiveScript(video, join(WORK, 'naive-frames'));
+    // The same run with the local cloud's IAM evaluation off: what enforcing the stack's grants costs.
+    const withoutIam = await framesRun(video, 'hd-no-iam', { iam: false });
+    iamRatios.push(pipeline.ms / withoutIam.ms);
     const extractionMs = Date.parse(pipeline.report.extractedAt!) - Date.parse(pipeline.report.createdAt!);
     const processingMs = Date.parse(pipeline.report.completedAt!) - Date.parse(pipeline.report.extractedAt!);
     extractionRatios.push(extractionMs / ffmpegMs);
@@ -91,12 +100,19 @@ async function hdComparison(results: Array<[string, boolean]>): Promise<void> {
     console.log(`    naive script                  ${seconds(naive.ms)}  (${naive.frames} frames, one at a time)`);
     console.log(`    extraction / plain ffmpeg     ${extractionRatios.at(-1)!.toFixed(2)}x`);
     console.log(`    frames run / naive script     ${runRatios.at(-1)!.toFixed(2)}x`);
+    console.log(`    frames run, IAM evaluation off ${seconds(withoutIam.ms)}  (IAM on / off ${iamRatios.at(-1)!.toFixed(2)}x)`);
   }
   const extractionRatio = median(extractionRatios);
   const runRatio = median(runRatios);
   console.log(`  median extraction / plain ffmpeg  ${extractionRatio.toFixed(2)}x  (target ≤ 1.25x)`);
   console.log(`  median frames run / naive script  ${runRatio.toFixed(2)}x  (target ≤ 1.00x)`);
-  results.push(['extraction ≤ 1.25x ffmpeg', extractionRatio <= 1.25], ['frames run ≤ 1.0x naive', runRatio <= 1.0]);
+  const iamRatio = median(iamRatios);
+  console.log(`  median IAM on / IAM off           ${iamRatio.toFixed(2)}x  (target ≤ 1.05x)`);
+  results.push(
+    ['extraction ≤ 1.25x ffmpeg', extractionRatio <= 1.25],
+    ['frames run ≤ 1.0x naive', runRatio <= 1.0],
+    ['IAM evaluation within 5% of the run with it off', iamRatio <= 1.05],
+  );
 }
 
 async function main(): Promise<void> {
