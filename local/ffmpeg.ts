@@ -3,18 +3,44 @@ import { spawn, spawnSync } from 'node:child_process';
 let resolved: string | undefined;
 
 /**
- * The ffmpeg to run: FRAMES_FFMPEG if set, else a system ffmpeg on PATH (usually newer, with the
- * machine's hardware decoders), else the static binary that `npm ci` installed with
- * @ffmpeg-installer/ffmpeg, so nothing has to be installed by hand.
+ * The ffmpeg to run: FRAMES_FFMPEG if set (read on every call, so a test can pin a build per
+ * run), else a system ffmpeg on PATH (usually newer, with the machine's hardware decoders), else
+ * the static binary that `npm ci` installed with @ffmpeg-installer/ffmpeg (a 2018 build, about
+ * 4.1), so nothing has to be installed by hand. The local MediaConvert endpoint gives the same
+ * frames with either (local/mediaconvert/ffmpeg-job.ts says how).
  */
 export function ffmpegPath(): string {
-  if (resolved) return resolved;
   const configured = process.env.FRAMES_FFMPEG;
-  if (configured) return (resolved = configured);
+  if (configured) return configured;
+  if (resolved) return resolved;
   const system = spawnSync('ffmpeg', ['-hide_banner', '-version'], { stdio: 'ignore' });
   if (system.status === 0) return (resolved = 'ffmpeg');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (resolved = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path);
+}
+
+/** How a build of ffmpeg is told to pass each filtered frame to the output as it is. */
+export type FrameSyncOption = 'fps_mode' | 'vsync';
+
+const frameSyncOptions = new Map<string, Promise<FrameSyncOption>>();
+
+/**
+ * ffmpeg 5.1 and later set the output frame sync per output (`-fps_mode`); older builds (the
+ * bundled 2018 one) only globally (`-vsync`, deprecated since 5.1). Asked once per binary.
+ */
+export function frameSyncOption(path = ffmpegPath()): Promise<FrameSyncOption> {
+  let option = frameSyncOptions.get(path);
+  if (!option) {
+    option = new Promise<FrameSyncOption>((resolve) => {
+      const child = spawn(path, ['-hide_banner', '-h', 'long'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let help = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (help += chunk));
+      child.once('error', () => resolve('vsync'));
+      child.once('close', () => resolve(/^-fps_mode\b/m.test(help) ? 'fps_mode' : 'vsync'));
+    });
+    frameSyncOptions.set(path, option);
+  }
+  return option;
 }
 
 /**
@@ -61,6 +87,8 @@ export interface MediaProbe {
     /** Frames a second, from the stream's average rate; undefined when ffmpeg cannot tell. */
     readonly frameRate?: number;
   };
+  /** Video streams in the file, cover art (attached pictures) not counted. */
+  readonly videoStreams: number;
   readonly hasAudio: boolean;
   /** ffmpeg's name of the first audio stream's codec (aac, mp3, pcm_s16le, …). */
   readonly audioCodec?: string;
@@ -85,6 +113,24 @@ export function notAVideo(probe: MediaProbe): string | undefined {
   return undefined;
 }
 
+/**
+ * Why MediaConvert would not take a probed file as a job's input, or undefined when it would: not
+ * a video (notAVideo), or a video with several video streams, which MediaConvert does not support
+ * (its user guide, on input selectors). ffmpeg would silently take the first stream, which in
+ * files with a thumbnail track is the thumbnail.
+ */
+export function notAMediaConvertInput(probe: MediaProbe): string | undefined {
+  const notVideo = notAVideo(probe);
+  if (notVideo) return notVideo;
+  if (probe.videoStreams > 1) {
+    return (
+      `the input has ${probe.videoStreams} video streams, and MediaConvert does not support inputs with several video streams; ` +
+      'keep the one to capture (for example ffmpeg -i in.mp4 -map 0:v:1 -map 0:a? -c copy out.mp4) and upload that'
+    );
+  }
+  return undefined;
+}
+
 /** The input's duration from ffmpeg's `Duration: HH:MM:SS.ss` report line, or undefined if absent. */
 export function reportedDurationMs(text: string): number | undefined {
   const duration = DURATION.exec(text);
@@ -101,12 +147,15 @@ export async function probeMedia(path: string): Promise<MediaProbe | undefined> 
   return parseProbe(stderr);
 }
 
-export function parseProbe(text: string): MediaProbe | undefined {
-  if (!/^Input #0/m.test(text)) return undefined;
+export function parseProbe(report: string): MediaProbe | undefined {
+  if (!/^Input #0/m.test(report)) return undefined;
+  // The input's part of the report only, should it go on to describe outputs.
+  const text = report.split(/^Output #/m)[0];
   const videoLine = text.split('\n').find((line) => PROBE_VIDEO.test(line));
   const video = videoLine ? PROBE_VIDEO.exec(videoLine) : null;
   const rate = videoLine ? PROBE_RATE.exec(videoLine) : null;
   const audio = /Stream #\d+:\d+.*?: Audio: (\w+)/.exec(text);
+  const videoStreams = text.split('\n').filter((line) => /Stream #0:\d+.*?: Video: /.test(line) && !/\(attached pic\)/.test(line)).length;
   return {
     container: /^Input #0, ([^ ]+), from/m.exec(text)?.[1] ?? '',
     durationMs: reportedDurationMs(text) ?? 0,
@@ -120,6 +169,7 @@ export function parseProbe(text: string): MediaProbe | undefined {
           frameRate: rate ? Number(rate[1]) : undefined,
         }
       : undefined,
+    videoStreams,
     hasAudio: /Stream #\d+:\d+.*?: Audio: /.test(text),
     ...(audio ? { audioCodec: audio[1] } : {}),
   };
@@ -131,6 +181,13 @@ export interface VideoStreamExtent {
   readonly durationMs: number;
   /** Its packets, one per frame: the source frames. */
   readonly frames: number;
+}
+
+/** What measureVideoStream measures: the extent, and its duration exactly. */
+export interface MeasuredVideoStream extends VideoStreamExtent {
+  /** The duration in `ticks` of the stream's time base, `timeBase[0]/timeBase[1]` seconds. */
+  readonly ticks: number;
+  readonly timeBase: readonly [number, number];
 }
 
 /** A stream time base line of ffmpeg's framecrc muxer (`#tb 0: 1/15360`), and its packet lines (`0, dts, pts, duration, size, hash`). */
@@ -147,7 +204,7 @@ const NO_TIMESTAMP = -(2n ** 63n);
  * video is 5000 ms and a one-frame video one frame long. A last packet without a duration (rare)
  * counts as long as the step before it. Undefined when the file has no video packets.
  */
-export async function measureVideoStream(path: string): Promise<VideoStreamExtent | undefined> {
+export async function measureVideoStream(path: string): Promise<MeasuredVideoStream | undefined> {
   const { stdout } = await ffmpegOutput(['-v', 'error', '-i', path, '-map', '0:v:0', '-c', 'copy', '-f', 'framecrc', '-']);
   const timeBase = FRAMECRC_TIME_BASE.exec(stdout);
   if (!timeBase) return undefined;
@@ -162,5 +219,10 @@ export async function measureVideoStream(path: string): Promise<VideoStreamExten
   const last = packets[packets.length - 1];
   const lastDuration = last.duration || (packets.length > 1 ? last.at - packets[packets.length - 2].at : 0);
   const ticks = last.at + lastDuration - first.at;
-  return { durationMs: (ticks * 1000 * Number(timeBase[1])) / Number(timeBase[2]), frames: packets.length };
+  return {
+    durationMs: (ticks * 1000 * Number(timeBase[1])) / Number(timeBase[2]),
+    frames: packets.length,
+    ticks,
+    timeBase: [Number(timeBase[1]), Number(timeBase[2])],
+  };
 }

@@ -1,23 +1,51 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ffmpegPath, reportedDurationMs } from '../ffmpeg';
+import { type FrameSyncOption, type MeasuredVideoStream, ffmpegPath, reportedDurationMs } from '../ffmpeg';
 import { JpegSplitter } from './jpeg-stream';
 import { type FrameCaptureOutput, type VideoOutput, jpegQscaleFor } from './job-settings';
 
 export interface FfmpegJobSpec {
   /** The job's inputs in order: several are stitched end to end into one timeline, as MediaConvert does. */
   readonly inputPaths: readonly string[];
-  /** Stitched inputs keep their audio in the proxy only when every one of them has audio. */
-  readonly inputsHaveAudio?: boolean;
-  /** The stitched timeline's length (the inputs' durations added up); ffmpeg reports each input's own. */
+  /** The timeline's length, for progress: its video's (the inputs' video streams' added up). */
   readonly durationMs?: number;
   /** The input's decoded pixels, from probeMedia: picks the cheap path to full-range JPEG when it can. */
   readonly inputPixels?: { readonly pixelFormat: string; readonly colorRange: 'pc' | 'tv' };
-  /** The frame capture, each JPEG written to `sink` in order (ffmpeg pipes them: no scratch files). */
-  readonly frames?: { readonly output: FrameCaptureOutput; readonly sink: Writable };
+  /** How this ffmpeg is told to pass frames through (frameSyncOption); `fps_mode` when not said. */
+  readonly frameSync?: FrameSyncOption;
+  /**
+   * The frame capture, each JPEG written to `sink` in order (ffmpeg pipes them: no scratch files),
+   * at most `captures` of them (captureCount), else MaxCaptures.
+   */
+  readonly frames?: { readonly output: FrameCaptureOutput; readonly sink: Writable; readonly captures?: number };
   readonly video?: { readonly output: VideoOutput; readonly path: string };
   readonly onProgress: (progress: { percent: number; framesDecoded: number }) => void;
+}
+
+/**
+ * How many captures a frame capture makes of a video: capture k is at k·D/N seconds from the first
+ * frame, for every such instant before the end of the video (the end of its last frame), so
+ * ceil(duration × N/D), capped at MaxCaptures. `extents` are the inputs' video streams, stitched
+ * end to end. Exact (integer arithmetic on the streams' own time bases), so a duration of exactly
+ * k·D/N seconds gives k captures, not k + 1.
+ */
+export function captureCount(
+  extents: ReadonlyArray<Pick<MeasuredVideoStream, 'ticks' | 'timeBase'>>,
+  output: Pick<FrameCaptureOutput, 'framerateNumerator' | 'framerateDenominator' | 'maxCaptures'>,
+): number {
+  // The total as a fraction of seconds, numerator / denominator.
+  let numerator = 0n;
+  let denominator = 1n;
+  for (const { ticks, timeBase } of extents) {
+    const [tbNumerator, tbDenominator] = [BigInt(timeBase[0]), BigInt(timeBase[1])];
+    numerator = numerator * tbDenominator + BigInt(ticks) * tbNumerator * denominator;
+    denominator *= tbDenominator;
+  }
+  const captures = numerator * BigInt(output.framerateNumerator);
+  const per = denominator * BigInt(output.framerateDenominator);
+  const count = captures <= 0n ? 0n : (captures + per - 1n) / per;
+  return Number(count < BigInt(output.maxCaptures) ? count : BigInt(output.maxCaptures));
 }
 
 export interface FfmpegJobResult {
@@ -61,30 +89,47 @@ function canExpandWithTable(pixels: FfmpegJobSpec['inputPixels']): boolean {
  * first frame even of a file whose timestamps start later (MPEG-TS, or an MP4 without an edit
  * list such as KVS clips). Several inputs are stitched by the concat filter, each after the last
  * frame of the one before: frame-accurate, where the concat demuxer trusts container durations.
+ *
+ * The same on every ffmpeg build (measured on the bundled 2018 build and Debian's 5.1, issue 5):
+ * - the outputs pass the filtered frames through (`-fps_mode passthrough`, or `-vsync` where there
+ *   is no `-fps_mode`). With ffmpeg 4's default frame sync, each frame the fps filter emits lasted as
+ *   long as its *source* frame, so wherever the capture rate was above the source's momentary rate
+ *   (a 1 fps source at 30 fps, the slow stretches of a phone's variable-rate video) the JPEG output
+ *   repeated frames and the later captures showed the previous source frame;
+ * - the capture stops at `captures` (captureCount, from the video stream's own packets): ffmpeg 4
+ *   ends the fps filter at the *file's* end, not the video's, so when the video starts after the
+ *   file does (MPEG-TS with a start offset, B-frames in fragmented MP4, WebM) it added 1–2 captures
+ *   of the last frame.
+ *
+ * The proxy has no audio (the settings take no AudioDescriptions, and MediaConvert adds none
+ * without one), and its MaxBitrate caps the whole file, container included: x264's VBV runs at 95%
+ * of it with a one-second buffer that starts nearly empty. ffmpeg's default buffer starts 90% full,
+ * which a few-second proxy spends at once (a busy 4 s 180-line video with a two-second buffer: 570
+ * kb/s of video against 400, 642 with its AAC), and x264's fastest preset overshoots its VBV rate
+ * by up to about 1%, the MP4 container adding about 1% more (measured: 382-387 kb/s for 2 to 10 s
+ * of the same video, on both builds).
  */
-export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress' | 'frames'> & { frames?: { output: FrameCaptureOutput } }): string[] {
+export function ffmpegArguments(
+  spec: Omit<FfmpegJobSpec, 'onProgress' | 'frames'> & { frames?: { output: FrameCaptureOutput; captures?: number } },
+): string[] {
+  const frameSync = spec.frameSync ?? 'fps_mode';
   // Frames go to stdout (fd 1), progress reports to fd 3.
-  const args = ['-hide_banner', '-nostdin', '-y', '-nostats', '-progress', 'pipe:3', ...spec.inputPaths.flatMap((path) => ['-i', path])];
+  const args = [
+    '-hide_banner', '-nostdin', '-y', '-nostats', '-progress', 'pipe:3',
+    ...(frameSync === 'vsync' ? ['-vsync', 'passthrough'] : []),
+    ...spec.inputPaths.flatMap((path) => ['-i', path]),
+  ];
+  const passthrough = frameSync === 'fps_mode' ? ['-fps_mode', 'passthrough'] : [];
   const stitched = spec.inputPaths.length > 1;
-  const stitchAudio = stitched && spec.inputsHaveAudio === true && spec.video !== undefined;
   const zeroBased = spec.inputPaths.map((_, i) => `[${i}:v:0]setpts=PTS-STARTPTS[v${i}]`);
-  const audioParts = stitchAudio ? spec.inputPaths.map((_, i) => `[${i}:a:0]asetpts=PTS-STARTPTS[a${i}]`) : [];
-  // Video and audio are joined separately: joined together, each input would start after the
-  // longer of its two tracks, and AAC's 23 ms frames usually overhang the video, which would
-  // shift every later frame (measured: the second piece of a clip was a frame late).
   const n = spec.inputPaths.length;
-  const joined = stitched
-    ? [
-        `${spec.inputPaths.map((_, i) => `[v${i}]`).join('')}concat=n=${n}:v=1:a=0[joined]`,
-        ...(stitchAudio ? [`${spec.inputPaths.map((_, i) => `[a${i}]`).join('')}concat=n=${n}:v=0:a=1[audio]`] : []),
-      ]
-    : [];
-  const prelude = [...zeroBased, ...audioParts, ...joined].join(';');
+  const joined = stitched ? [`${spec.inputPaths.map((_, i) => `[v${i}]`).join('')}concat=n=${n}:v=1:a=0[joined]`] : [];
+  const prelude = [...zeroBased, ...joined].join(';');
   const source = stitched ? '[joined]' : '[v0]';
   const branches: string[] = [];
   const outputs: string[] = [];
   if (spec.frames) {
-    const { output } = spec.frames;
+    const { output, captures } = spec.frames;
     // round=up: capture k is the source frame on screen at k·D/N (the last one at or before it).
     // The default (near) takes the last frame of the window around k·D/N instead: at 5 fps from a
     // 30 fps source, the frame 67 ms after the capture's timestamp (measured with ffmpeg 4.1).
@@ -92,7 +137,8 @@ export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress' | 'frames
     branches.push(`fps=${output.framerateNumerator}/${output.framerateDenominator}:round=up${table ? `,${EXPAND_TO_FULL_RANGE}` : ''}[frames]`);
     outputs.push(
       '-map', '[frames]',
-      '-frames:v', String(output.maxCaptures),
+      '-frames:v', String(captures ?? output.maxCaptures),
+      ...passthrough,
       '-c:v', 'mjpeg', '-q:v', String(jpegQscaleFor(output.quality)),
       // Full-range YUV, as JPEG viewers expect: expanded by the table above (ffmpeg 4 needs
       // -strict to accept yuv420p for JPEG), or converted by swscale into yuvj420p.
@@ -108,12 +154,12 @@ export function ffmpegArguments(spec: Omit<FfmpegJobSpec, 'onProgress' | 'frames
     // The proxy is for looking at, not for analysis: the cheapest scaler and x264 preset, so it
     // adds as little as possible to the frame capture it rides along with.
     branches.push(`scale=${width}:${height}:flags=fast_bilinear[video]`);
-    const rate = output.maxBitrate ? ['-maxrate', String(output.maxBitrate), '-bufsize', String(output.maxBitrate * 2)] : [];
-    const audio = stitched ? (stitchAudio ? ['-map', '[audio]'] : []) : ['-map', '0:a:0?'];
+    const rate = output.maxBitrate && Math.floor(output.maxBitrate * 0.95);
+    const cap = rate ? ['-maxrate', String(rate), '-bufsize', String(rate), '-rc_init_occupancy', String(Math.round(rate / 10))] : [];
     outputs.push(
-      '-map', '[video]', ...audio,
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '28', ...rate, '-pix_fmt', 'yuv420p',
-      '-c:a', 'aac', '-b:a', '96k',
+      '-map', '[video]',
+      ...passthrough,
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '28', ...cap, '-pix_fmt', 'yuv420p',
       '-movflags', '+faststart',
       '-f', 'mp4', path,
     );

@@ -10,6 +10,8 @@ export interface LocalJob {
   readonly settings: unknown;
   readonly userMetadata: Record<string, string>;
   readonly clientRequestToken?: string;
+  /** As the request gave it, SECONDS_60 (MediaConvert's default) when it did not. */
+  readonly statusUpdateInterval: string;
   status: 'SUBMITTED' | 'PROGRESSING' | 'COMPLETE' | 'CANCELED' | 'ERROR';
   startedAt?: Date;
   finishedAt?: Date;
@@ -20,12 +22,16 @@ export interface LocalJob {
   outputGroupDetails?: OutputGroupDetail[];
 }
 
+export interface OutputDetail {
+  readonly outputFilePaths: string[];
+  /** The timeline's: its video's, from the first frame to the end of the last. */
+  readonly durationInMs: number;
+  readonly videoDetails: { readonly widthInPx: number; readonly heightInPx: number };
+}
+
+/** One per output group, in the settings' order; its outputDetails in its outputs' order. */
 export interface OutputGroupDetail {
-  readonly outputDetails: Array<{
-    readonly outputFilePaths: string[];
-    readonly durationInMs: number;
-    readonly videoDetails: { readonly widthInPx: number; readonly heightInPx: number };
-  }>;
+  readonly outputDetails: OutputDetail[];
   readonly type: 'FILE_GROUP';
 }
 
@@ -44,7 +50,7 @@ export function wire(job: LocalJob) {
     userMetadata: job.userMetadata,
     clientRequestToken: job.clientRequestToken,
     priority: 0,
-    statusUpdateInterval: 'SECONDS_60',
+    statusUpdateInterval: job.statusUpdateInterval,
     billingTagsSource: 'JOB',
     accelerationSettings: { mode: 'DISABLED' },
     accelerationStatus: 'NOT_APPLICABLE',

@@ -27,8 +27,13 @@ export interface OutputLocation {
   readonly nameModifier: string;
 }
 
-export interface FrameCaptureOutput extends OutputLocation {
+/** Where an output sits in the job's settings: `outputGroups[groupIndex].outputs[outputIndex]`. */
+interface OutputPosition {
   readonly groupIndex: number;
+  readonly outputIndex: number;
+}
+
+export interface FrameCaptureOutput extends OutputLocation, OutputPosition {
   readonly framerateNumerator: number;
   readonly framerateDenominator: number;
   readonly maxCaptures: number;
@@ -36,8 +41,8 @@ export interface FrameCaptureOutput extends OutputLocation {
   readonly quality: number;
 }
 
-export interface VideoOutput extends OutputLocation {
-  readonly groupIndex: number;
+/** An H.264 MP4 without audio: the settings take no AudioDescriptions, and MediaConvert adds no audio without one. */
+export interface VideoOutput extends OutputLocation, OutputPosition {
   readonly width?: number;
   readonly height?: number;
   readonly maxBitrate?: number;
@@ -48,7 +53,27 @@ export interface JobPlan {
   readonly inputs: ReadonlyArray<S3Location & { readonly uri: string }>;
   readonly frameCaptures: readonly FrameCaptureOutput[];
   readonly videos: readonly VideoOutput[];
-  readonly outputGroupCount: number;
+  /** Outputs in each group, in group order: outputGroupDetails follow the same order. */
+  readonly outputCounts: readonly number[];
+  /** The job's StatusUpdateInterval in seconds (MediaConvert's default, SECONDS_60, when not given). */
+  readonly statusUpdateSeconds: number;
+}
+
+/**
+ * MediaConvert's StatusUpdateInterval values (its API refuses any other): how often a job sends a
+ * STATUS_UPDATE event while it runs. SECONDS_60 when the request names none.
+ */
+export const STATUS_UPDATE_SECONDS = [10, 12, 15, 20, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600] as const;
+export const DEFAULT_STATUS_UPDATE_INTERVAL = 'SECONDS_60';
+
+export function statusUpdateSecondsOf(interval: string | undefined): number {
+  const seconds = Number(/^SECONDS_(\d+)$/.exec(interval ?? DEFAULT_STATUS_UPDATE_INTERVAL)?.[1]);
+  if (!(STATUS_UPDATE_SECONDS as readonly number[]).includes(seconds)) {
+    throw new BadRequestError(
+      `/statusUpdateInterval: ${JSON.stringify(interval)} is not a StatusUpdateInterval; use one of ${STATUS_UPDATE_SECONDS.map((each) => `SECONDS_${each}`).join(', ')}`,
+    );
+  }
+  return seconds;
 }
 
 const MAX_INT = 2 ** 31 - 1;
@@ -118,6 +143,8 @@ export const createJobBody = z.object({
   role: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'),
   settings,
   userMetadata: z.record(z.string(), z.string()).optional(),
+  // Checked by statusUpdateSecondsOf, which names the values MediaConvert takes.
+  statusUpdateInterval: z.string().optional(),
   clientRequestToken: z.string().optional(),
   queue: z.string().optional(),
 });
@@ -137,6 +164,7 @@ export function planJob(body: unknown): { request: CreateJobBody; plan: JobPlan 
     throw new BadRequestError(`/${where.replace(/^\./, '')}: ${what}`);
   }
   const request = parsed.data;
+  const statusUpdateSeconds = statusUpdateSecondsOf(request.statusUpdateInterval);
   const inputs = request.settings.inputs.map((input, index) => {
     const location = parseS3Uri(input.fileInput, `settings.inputs[${index}].fileInput`);
     if (location.key === '' || location.key.endsWith('/')) {
@@ -164,6 +192,7 @@ export function planJob(body: unknown): { request: CreateJobBody; plan: JobPlan 
         frameCaptures.push({
           ...location,
           groupIndex,
+          outputIndex,
           framerateNumerator: capture.framerateNumerator,
           framerateDenominator: capture.framerateDenominator,
           maxCaptures: capture.maxCaptures ?? 10_000_000,
@@ -175,6 +204,7 @@ export function planJob(body: unknown): { request: CreateJobBody; plan: JobPlan 
         videos.push({
           ...location,
           groupIndex,
+          outputIndex,
           width: out.videoDescription.width,
           height: out.videoDescription.height,
           maxBitrate: h264?.maxBitrate ?? h264?.bitrate,
@@ -191,7 +221,13 @@ export function planJob(body: unknown): { request: CreateJobBody; plan: JobPlan 
   }
   return {
     request,
-    plan: { inputs, frameCaptures, videos, outputGroupCount: request.settings.outputGroups.length },
+    plan: {
+      inputs,
+      frameCaptures,
+      videos,
+      outputCounts: request.settings.outputGroups.map((group) => group.outputs.length),
+      statusUpdateSeconds,
+    },
   };
 }
 

@@ -4,10 +4,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { notAVideo, probeMedia } from '../ffmpeg';
-import { FfmpegError, runFfmpegJob } from './ffmpeg-job';
+import { type MeasuredVideoStream, frameSyncOption, measureVideoStream, notAMediaConvertInput, probeMedia } from '../ffmpeg';
+import { FfmpegError, captureCount, runFfmpegJob } from './ffmpeg-job';
 import { FrameUploadSink } from './frame-uploader';
-import { type LocalJob, type OutputGroupDetail, jobStateChangeEvent } from './job-events';
+import { type LocalJob, type OutputDetail, type OutputGroupDetail, jobStateChangeEvent } from './job-events';
 import { type JobPlan, BadRequestError, frameCaptureKey, planJob, videoOutputKey } from './job-settings';
 
 export class NotFoundError extends Error {
@@ -19,8 +19,9 @@ export class ConflictError extends Error {
 
 /**
  * Error codes the local endpoint reports, from MediaConvert's documented list: 1010 when the input
- * cannot be opened or probed (missing object, not a media file, no video track); 1999 for any
- * other failure of the transcode, with ffmpeg's own last words as the message.
+ * cannot be opened or probed or is no input MediaConvert takes (missing object, not a media file,
+ * no video track, several video streams); 1999 for any other failure of the transcode, with
+ * ffmpeg's own last words as the message.
  */
 export const LOCAL_ERROR_CODES = { inputUnreadable: 1010, transcodeFailed: 1999 } as const;
 
@@ -45,7 +46,12 @@ export interface MediaConvertServiceOptions {
   readonly emit: (event: object) => void;
   /** Jobs transcoding at once; ffmpeg already uses every core, so more only queue up. */
   readonly maxConcurrentJobs: number;
-  /** STATUS_UPDATE cadence; MediaConvert's is a minute, local mode's a couple of seconds. */
+  /**
+   * How long MediaConvert's shortest StatusUpdateInterval (SECONDS_10) lasts here; each job's own
+   * interval is scaled alike (SECONDS_60, MediaConvert's default: six times this). 10_000 honours
+   * intervals exactly. Local mode passes 2_000: its jobs take seconds where AWS's take minutes, and
+   * at AWS's pace most would end before their first STATUS_UPDATE.
+   */
   readonly statusUpdateIntervalMs: number;
   readonly uploadConcurrency: number;
   /**
@@ -54,6 +60,9 @@ export interface MediaConvertServiceOptions {
    */
   readonly failFirstJob?: { readonly afterFrames: number; readonly onFailed: (jobId: string) => void };
 }
+
+/** Inputs probed and measured at once (two ffmpeg processes each). */
+const PROBES_AT_ONCE = 4;
 
 /** A repeated CreateJob with the same client request token within this window returns the first job. */
 const IDEMPOTENCY_WINDOW_MS = 60_000;
@@ -94,13 +103,16 @@ export class LocalMediaConvert {
       settings: request.settings,
       userMetadata: request.userMetadata ?? {},
       clientRequestToken: token,
+      statusUpdateInterval: `SECONDS_${plan.statusUpdateSeconds}`,
       status: 'SUBMITTED',
     };
     this.jobs.set(id, job);
     this.plans.set(id, plan);
     if (token) this.byToken.set(token, id);
     this.queued.push(id);
-    this.startQueued();
+    // CreateJob answers with the job SUBMITTED, as MediaConvert does; it moves to PROGRESSING
+    // (with its event) once the answer is on its way.
+    setImmediate(() => this.startQueued());
     return job;
   }
 
@@ -201,13 +213,25 @@ export class LocalMediaConvert {
       const frames = plan.frameCaptures[0];
       const video = plan.videos[0];
       const videoPath = join(directory, 'video.mp4');
-      let lastUpdate = 0;
-      const probes = await Promise.all(inputPaths.map((path) => probeMedia(path)));
+      const frameSync = await frameSyncOption();
+      const probes: Array<Awaited<ReturnType<typeof probeMedia>>> = [];
+      const extents: Array<MeasuredVideoStream | undefined> = [];
+      // A few inputs at a time: a job may have 150.
+      for (let from = 0; from < inputPaths.length; from += PROBES_AT_ONCE) {
+        const batch = inputPaths.slice(from, from + PROBES_AT_ONCE);
+        const [batchProbes, batchExtents] = await Promise.all([
+          Promise.all(batch.map((path) => probeMedia(path))),
+          Promise.all(batch.map((path) => measureVideoStream(path))),
+        ]);
+        probes.push(...batchProbes);
+        extents.push(...batchExtents);
+      }
       const probe = probes[0];
-      // Inputs ffmpeg opens but MediaConvert refuses (a still image, audio only) fail as MediaConvert
-      // fails unreadable inputs; files ffmpeg cannot open at all fail below with ffmpeg's own words.
+      // Inputs ffmpeg opens but MediaConvert refuses (a still image, audio only, several video
+      // streams) fail as MediaConvert fails unreadable inputs; files ffmpeg cannot open at all fail
+      // below with ffmpeg's own words.
       for (const [index, each] of probes.entries()) {
-        const reason = each && notAVideo(each);
+        const reason = each && notAMediaConvertInput(each);
         if (reason) {
           this.finish(job, {
             status: 'ERROR',
@@ -217,6 +241,14 @@ export class LocalMediaConvert {
           return;
         }
       }
+      // The timeline is the inputs' video streams end to end, whatever else their containers hold
+      // (audio that runs on, a start offset): its length is the outputs' duration, and with the
+      // capture rate it says how many captures there are.
+      // (Unmeasured when a stream's packets say nothing of its length: ffmpeg's own end then counts.)
+      const measured = extents.every((extent): extent is MeasuredVideoStream => extent !== undefined && extent.ticks > 0) ? extents : undefined;
+      const timelineMs = measured
+        ? measured.reduce((sum, extent) => sum + extent.durationMs, 0)
+        : probes.reduce((sum, each) => sum + (each?.durationMs ?? 0), 0);
       const failure = this.jobsStarted++ === 0 ? this.options.failFirstJob : undefined;
       const sink = frames
         ? new FrameUploadSink({
@@ -230,26 +262,28 @@ export class LocalMediaConvert {
             concurrency: uploadConcurrency,
           })
         : undefined;
+      // STATUS_UPDATE every StatusUpdateInterval while the job runs (scaled: see the option).
+      let framesDecoded = 0;
+      const statusUpdates = setInterval(() => {
+        if (job.status === 'PROGRESSING') this.emit(job, { framesDecoded });
+      }, (plan.statusUpdateSeconds * statusUpdateIntervalMs) / 10);
       // Resolves once ffmpeg has exited and every frame is stored.
       const transcode = runFfmpegJob(
         {
           inputPaths,
           inputPixels: probe?.video,
-          inputsHaveAudio: probes.every((each) => each?.hasAudio),
-          ...(plan.inputs.length > 1 ? { durationMs: probes.reduce((sum, each) => sum + (each?.durationMs ?? 0), 0) } : {}),
-          frames: frames && sink && { output: frames, sink },
+          frameSync,
+          ...(timelineMs > 0 ? { durationMs: timelineMs } : {}),
+          frames: frames && sink && { output: frames, sink, ...(measured ? { captures: captureCount(measured, frames) } : {}) },
           video: video && { output: video, path: videoPath },
-          onProgress: ({ percent, framesDecoded }) => {
+          onProgress: (progress) => {
             job.currentPhase = 'TRANSCODING';
-            job.jobPercentComplete = percent;
-            if (Date.now() - lastUpdate >= statusUpdateIntervalMs) {
-              lastUpdate = Date.now();
-              this.emit(job, { framesDecoded });
-            }
+            job.jobPercentComplete = progress.percent;
+            framesDecoded = progress.framesDecoded;
           },
         },
         controller.signal,
-      );
+      ).finally(() => clearInterval(statusUpdates));
 
       let result;
       try {
@@ -274,26 +308,37 @@ export class LocalMediaConvert {
         await storage.write(video.bucket, videoOutputKey(video), createReadStream(videoPath), 'video/mp4');
       }
 
+      const durationInMs = Math.round(measured ? timelineMs : result.durationMs);
       const sizeOf = (outputIndex: number) => {
         const size = result.outputSizes[outputIndex] ?? { width: 0, height: 0 };
         return { widthInPx: size.width, heightInPx: size.height };
       };
-      const groups: OutputGroupDetail[] = Array.from({ length: plan.outputGroupCount }, () => ({ outputDetails: [], type: 'FILE_GROUP' }));
+      // Each group's details list its outputs in the settings' order.
+      const details: Array<{ at: { groupIndex: number; outputIndex: number }; detail: OutputDetail }> = [];
       if (frames) {
-        groups[frames.groupIndex].outputDetails.push({
-          // For frame capture MediaConvert reports only the last capture's path.
-          outputFilePaths: frameCount > 0 ? [`s3://${frames.bucket}/${frameCaptureKey(frames, frameCount - 1)}`] : [],
-          durationInMs: result.durationMs,
-          videoDetails: sizeOf(0),
+        details.push({
+          at: frames,
+          detail: {
+            // For frame capture MediaConvert reports only the last capture's path.
+            outputFilePaths: frameCount > 0 ? [`s3://${frames.bucket}/${frameCaptureKey(frames, frameCount - 1)}`] : [],
+            durationInMs,
+            videoDetails: sizeOf(0),
+          },
         });
       }
       if (video) {
-        groups[video.groupIndex].outputDetails.push({
-          outputFilePaths: [`s3://${video.bucket}/${videoOutputKey(video)}`],
-          durationInMs: result.durationMs,
-          videoDetails: sizeOf(frames ? 1 : 0),
+        details.push({
+          at: video,
+          detail: { outputFilePaths: [`s3://${video.bucket}/${videoOutputKey(video)}`], durationInMs, videoDetails: sizeOf(frames ? 1 : 0) },
         });
       }
+      const groups: OutputGroupDetail[] = plan.outputCounts.map((_, groupIndex) => ({
+        outputDetails: details
+          .filter(({ at }) => at.groupIndex === groupIndex)
+          .sort((a, b) => a.at.outputIndex - b.at.outputIndex)
+          .map(({ detail }) => detail),
+        type: 'FILE_GROUP',
+      }));
       this.finish(job, { status: 'COMPLETE', jobPercentComplete: 100, outputGroupDetails: groups });
     } catch (error) {
       if (!controller.signal.aborted) {

@@ -1,5 +1,7 @@
 import { TemplateError, renderTemplate } from '../../functions/shared/job-template';
 import { frameCaptureSettings } from '../../functions/ingress/submit-job';
+import template from '../../job-templates/frame-capture.json';
+import { statusUpdateSecondsOf } from '../../local/mediaconvert/job-settings';
 
 describe('renderTemplate', () => {
   it('replaces whole-value placeholders with typed values', () => {
@@ -76,5 +78,11 @@ describe('the frame-capture template', () => {
     );
     expect(proxy.Outputs?.[0].ContainerSettings?.Container).toBe('MP4');
     expect(proxy.Outputs?.[0].VideoDescription?.CodecSettings?.Codec).toBe('H_264');
+  });
+
+  it('asks MediaConvert for a STATUS_UPDATE every 10 s, its shortest interval, so progress moves on a deployed stack', () => {
+    // MediaConvert's default is one a minute: a job of a few minutes would show 0% until it ends.
+    expect(template.StatusUpdateInterval).toBe('SECONDS_10');
+    expect(statusUpdateSecondsOf(template.StatusUpdateInterval)).toBe(10);
   });
 });
