@@ -47,8 +47,8 @@ export const ASSUMPTIONS = {
   mediaConvertStartSeconds: 15,
   /** MediaConvert reads the input in ranges: one GET per this many bytes (at least one). */
   mediaConvertReadBytesPerGet: 8 * 1024 * 1024,
-  /** STATUS_UPDATE events come about once a minute of the job (FIELD-NOTES). */
-  statusUpdateSeconds: 60,
+  /** STATUS_UPDATE events: the job template asks for one every 10 s (StatusUpdateInterval SECONDS_10). */
+  statusUpdateSeconds: 10,
   /** Lambda time of one event (ingress submit, or one MediaConvert state event). */
   eventFunctionSeconds: 0.5,
   /** Completion: time per 1,000-key listing page and per 10-message send. */

@@ -1,5 +1,5 @@
 import { basename, resolve } from 'node:path';
-import { type VideoStreamExtent, measureVideoStream, notAVideo, probeMedia } from '../../local/ffmpeg';
+import { type VideoStreamExtent, measureVideoStream, notAMediaConvertInput, probeMedia } from '../../local/ffmpeg';
 import { formatFrameRate } from '../../pipeline/capture-settings';
 import { loadProjectStackConfig } from '../../pipeline/stack-config';
 import { CliError, EXIT } from '../exit-codes';
@@ -84,7 +84,8 @@ async function probeVideo(path: string): Promise<{ video: VideoFacts; stream: Vi
   const bytes = fileSizeOf(path);
   const probe = await probeMedia(path);
   if (!probe) throw new CliError(`${path} is not a video ffmpeg can read.`, EXIT.usage);
-  const notVideo = notAVideo(probe);
+  // What MediaConvert would refuse (a still image, no video, several video streams) has no estimate.
+  const notVideo = notAMediaConvertInput(probe);
   if (notVideo || !probe.video) throw new CliError(`${path}: ${notVideo ?? 'the input has no video track'}.`, EXIT.usage);
   const stream = await measureVideoStream(path);
   if (!stream || stream.durationMs <= 0) throw new CliError(`${path}: ffmpeg finds no frames in its video stream; there would be nothing to capture.`, EXIT.usage);

@@ -77,6 +77,8 @@ export async function submitClaimedRun(dependencies: IngressDependencies, run: R
         [JOB_USER_METADATA.runId]: run.runId,
       },
       tags: { [JOB_TAG_KEY]: settings.pipelineName },
+      // How often MediaConvert reports progress (the template's; AWS's default is once a minute).
+      statusUpdateInterval: (frameCaptureTemplate as { StatusUpdateInterval?: string }).StatusUpdateInterval,
       clientRequestToken: run.runId,
     });
   } catch (error) {

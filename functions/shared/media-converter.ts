@@ -3,6 +3,7 @@ import {
   CancelJobCommand,
   CreateJobCommand,
   type MediaConvertClientConfig,
+  type StatusUpdateInterval,
   MediaConvertClient,
   paginateListJobs,
 } from '@aws-sdk/client-mediaconvert';
@@ -17,6 +18,8 @@ export interface FrameCaptureJobRequest {
   readonly userMetadata: Record<string, string>;
   /** On the job: IAM lets this pipeline cancel only the jobs tagged as its own. */
   readonly tags: Record<string, string>;
+  /** SECONDS_10 … SECONDS_600: how often the job reports progress (STATUS_UPDATE events). */
+  readonly statusUpdateInterval?: string;
   /** Makes a repeated CreateJob within one minute return the first job instead of a second one. */
   readonly clientRequestToken: string;
 }
@@ -63,6 +66,7 @@ export class SdkMediaConverter implements MediaConverter {
           Role: request.roleArn,
           UserMetadata: request.userMetadata,
           Tags: request.tags,
+          ...(request.statusUpdateInterval ? { StatusUpdateInterval: request.statusUpdateInterval as StatusUpdateInterval } : {}),
           ClientRequestToken: request.clientRequestToken,
         }),
       );

@@ -106,6 +106,8 @@ describe('a new upload', () => {
     expect(create.UserMetadata).toEqual({ pipeline: 'frames', videoId: 'videos/drive.mp4', runId: RUN_ID });
     // The tag IAM checks: the ingress function may create and cancel only jobs tagged as this pipeline's.
     expect(create.Tags).toEqual({ pipeline: 'frames' });
+    // Progress every 10 s, so frames watch moves on a deployed stack (MediaConvert's default is a minute).
+    expect(create.StatusUpdateInterval).toBe('SECONDS_10');
     expect(create.Settings?.Inputs?.[0].FileInput).toBe('s3://ingress-bucket/videos/drive.mp4');
     expect(create.Settings?.OutputGroups?.[0].OutputGroupSettings?.FileGroupSettings?.Destination).toBe(
       `s3://frames-bucket/${put.Item?.FramesPrefix}frame`,

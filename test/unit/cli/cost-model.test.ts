@@ -86,31 +86,31 @@ describe('the estimate, against a case computed by hand', () => {
     expect(estimate.wallTime.totalSeconds).toBeCloseTo(615 + 0.13 + 5.3 + 0.12 + 120_000 / (50 * 1024 * 1024), 9);
   });
 
-  it('Lambda: 14 event invocations (ingress, 3 state events, 10 status updates) and 6 workers', () => {
-    expect(estimate.lambda.requests).toBe(1 + 3 + 10 + 6); // floor(615 s / 60 s) = 10 status updates
+  it('Lambda: 65 event invocations (ingress, 3 state events, 61 status updates) and 6 workers', () => {
+    expect(estimate.lambda.requests).toBe(1 + 3 + 61 + 6); // floor(615 s / 10 s) = 61 status updates
     const fanIn = 6 * 0.02 + 120_000 / (50 * 1024 * 1024);
-    const gbSeconds = 0.5 * (14 * 0.5 + 0.13) + 1.5 * (600 * 0.05 + 6 * 0.3 + fanIn);
+    const gbSeconds = 0.5 * (65 * 0.5 + 0.13) + 1.5 * (600 * 0.05 + 6 * 0.3 + fanIn);
     expect(estimate.lambda.gbSeconds).toBeCloseTo(gbSeconds, 9);
-    expect(estimate.lambda.usd).toBeCloseTo((20 / 1e6) * 0.2 + gbSeconds * 0.0000133334, 12);
+    expect(estimate.lambda.usd).toBeCloseTo((71 / 1e6) * 0.2 + gbSeconds * 0.0000133334, 12);
   });
 
   it('SQS and DynamoDB', () => {
     expect(estimate.sqs.requests).toBe(1 + 2 * 6); // one SendMessageBatch; a receive and a delete per invocation
-    // The record stays under 1 KB (1,000 + 3 × 6 bytes): 1 unit a write. Claim, submission, 10 status
-    // updates, start of processing, fanned-out mark: 14; 6 batch counts; fan-in lease and completion 2;
+    // The record stays under 1 KB (1,000 + 3 × 6 bytes): 1 unit a write. Claim, submission, 61 status
+    // updates, start of processing, fanned-out mark: 65; 6 batch counts; fan-in lease and completion 2;
     // the status index 1 + 2 × 3.
-    expect(estimate.dynamodb.writeUnits).toBe(14 + 6 + 2 + 7);
+    expect(estimate.dynamodb.writeUnits).toBe(65 + 6 + 2 + 7);
     expect(estimate.dynamodb.readUnits).toBe(6);
-    expect(estimate.dynamodb.usd).toBeCloseTo((29 / 1e6) * 0.625 + (6 / 1e6) * 0.125, 15);
+    expect(estimate.dynamodb.usd).toBeCloseTo((80 / 1e6) * 0.625 + (6 / 1e6) * 0.125, 15);
   });
 
   it('the total is the sum of the parts, a range as MediaConvert is', () => {
     const others = [estimate.s3.requestsUsd, estimate.s3.storageUsd, estimate.lambda.usd, estimate.sqs.usd, estimate.dynamodb.usd].reduce((a, b) => a + b, 0);
     expect(estimate.totalUsd.low).toBeCloseTo(estimate.mediaConvert.usd.low + others, 15);
     expect(estimate.totalUsd.high).toBeCloseTo(estimate.mediaConvert.usd.high + others, 15);
-    // 0.0033738 + 0.0029990 + 0.0006900 + 0.0000052 + 0.0000189 = 0.0070869 besides MediaConvert's 0.075 to 0.36
-    expect(estimate.totalUsd.low).toBeCloseTo(0.0820869, 6);
-    expect(estimate.totalUsd.high).toBeCloseTo(0.3670869, 6);
+    // 0.0033738 + 0.0029990 + 0.0008702 + 0.0000052 + 0.0000508 = 0.0072990 besides MediaConvert's 0.075 to 0.36
+    expect(estimate.totalUsd.low).toBeCloseTo(0.082299, 6);
+    expect(estimate.totalUsd.high).toBeCloseTo(0.367299, 6);
   });
 
   it('names its pricing assumptions, and what each end of the range takes', () => {
@@ -187,8 +187,8 @@ describe('the estimate at scale: 65,010 frames (36 min 7 s at 30 fps)', () => {
     expect(estimate.batches).toBe(651);
     // The record is 1,000 + 3b bytes after batch b: batches 1..8 stay within 1 KB (1 unit),
     // 9..349 within 2 KB (2 units), 350..651 take 3; the lease and the completion write the full
-    // record (2,953 bytes): 3 each. Before the batches: 2 + floor(2,182 s / 60) = 36 status updates + 2.
-    expect(estimate.dynamodb.writeUnits).toBe(2 + 36 + 2 + (8 * 1 + 341 * 2 + 302 * 3) + 2 * 3 + 7);
+    // record (2,953 bytes): 3 each. Before the batches: 2 + floor(2,182 s / 10) = 218 status updates + 2.
+    expect(estimate.dynamodb.writeUnits).toBe(2 + 218 + 2 + (8 * 1 + 341 * 2 + 302 * 3) + 2 * 3 + 7);
   });
 
   it('runs the 651 invocations in 14 waves of the 50 workers', () => {
@@ -255,7 +255,8 @@ describe('the price table in the repository', () => {
 
 test('the assumptions are the ones the README lists', () => {
   expect(ASSUMPTIONS.mediaConvertRealTimeFactor).toBe(1);
-  expect(ASSUMPTIONS.statusUpdateSeconds).toBe(60);
+  // The job template asks MediaConvert for a STATUS_UPDATE every 10 s (StatusUpdateInterval SECONDS_10).
+  expect(ASSUMPTIONS.statusUpdateSeconds).toBe(10);
 });
 
 describe('sample frames', () => {
