@@ -96,7 +96,7 @@ async function main(): Promise<void> {
             onFailed: (jobId: string) => recordInjectedFault(options.faults!.stateDirectory, 'mediaconvert-error', `job ${jobId}`),
           },
   });
-  const mediaConvertServer = await startMediaConvertServer(mediaConvert, { port: options.mediaConvert.port });
+  const mediaConvertServer = await startMediaConvertServer(mediaConvert, { port: options.mediaConvert.port, gate, identity: options.identity });
 
   send({ type: 'ready', s3Port: (s3.address() as AddressInfo).port, mediaConvertEndpoint: mediaConvertServer.endpoint });
   let stopping = false;

@@ -9,6 +9,7 @@ export interface LocalJob {
   readonly role: string;
   readonly settings: unknown;
   readonly userMetadata: Record<string, string>;
+  readonly tags: Record<string, string>;
   readonly clientRequestToken?: string;
   /** As the request gave it, SECONDS_60 (MediaConvert's default) when it did not. */
   readonly statusUpdateInterval: string;

@@ -143,6 +143,8 @@ export const createJobBody = z.object({
   role: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'),
   settings,
   userMetadata: z.record(z.string(), z.string()).optional(),
+  // Tags on the job: IAM reads them (aws:RequestTag on CreateJob, aws:ResourceTag on the job).
+  tags: z.record(z.string(), z.string()).optional(),
   // Checked by statusUpdateSecondsOf, which names the values MediaConvert takes.
   statusUpdateInterval: z.string().optional(),
   clientRequestToken: z.string().optional(),

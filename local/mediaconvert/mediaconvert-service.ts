@@ -102,6 +102,7 @@ export class LocalMediaConvert {
       role: request.role,
       settings: request.settings,
       userMetadata: request.userMetadata ?? {},
+      tags: request.tags ?? {},
       clientRequestToken: token,
       statusUpdateInterval: `SECONDS_${plan.statusUpdateSeconds}`,
       status: 'SUBMITTED',
