@@ -7,6 +7,9 @@ import type { Io } from '../io';
 import { shellQuote } from '../shell-quote';
 import { dataDirectoryOf, refuseRunningCloud } from '../pipeline-connection';
 
+/** How long `frames local up` waits for its cloud to stop after Ctrl-C. */
+const STOP_TIMEOUT_MS = 20_000;
+
 interface LocalUpOptions {
   readonly dataDirectory: string;
   readonly processor?: string;
@@ -29,7 +32,16 @@ export function localUpCommand(io: Io): Command {
         process.once('SIGTERM', shutdown);
       });
       io.stderr.write('Stopping the local cloud...\n');
+      // A server or function that will not let go must not keep a person's terminal: give the
+      // stop a bound, then leave (its registration is gone first, so nothing attaches meanwhile).
+      const watchdog = setTimeout(() => {
+        io.stderr.write(`The local cloud did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway.\n`);
+        process.exit(1);
+      }, STOP_TIMEOUT_MS);
       await stop();
+      clearTimeout(watchdog);
+      // Keep-alive sockets and warm execution environments are gone; nothing else is left to wait for.
+      process.exit(0);
     });
 }
 

@@ -143,7 +143,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
     const cloudFile = join(dataDirectory, CLOUD_FILE);
     writeFileSync(cloudFile, `${JSON.stringify(description, null, 2)}\n`);
-    stops.unshift(async () => rmSync(cloudFile, { force: true }));
+    // Stopping starts by removing the registration, so nothing attaches to a cloud on its way out.
+    stops.push(async () => rmSync(cloudFile, { force: true }));
     const clients = connectLocalCloud(endpoints, 'cli');
     stops.push(async () => clients.close());
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { type LocalClients, connectLocalCloud } from '../../local/cloud/connect';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud/local-cloud';
 import { FAILURE_QUEUE_SETTINGS } from '../../pipeline/definition';
 import { resolveStackConfig } from '../../pipeline/stack-config';
@@ -18,19 +19,23 @@ const failureQueues = Object.values(pipelineNames(config).failureQueues);
 const dataDirectory = mkdtempSync(join(tmpdir(), 'frames-failure-queues-'));
 let stack: SynthesizedStack;
 let cloud: LocalCloud;
+/** An administrator reads queue attributes: no principal of the pipeline may. */
+let admin: LocalClients;
 
 beforeAll(async () => {
   stack = synthesizeStack();
   cloud = await startLocalCloud({ dataDirectory, config, faults: new Set() });
+  admin = connectLocalCloud(cloud.endpoints, 'admin');
 }, 120_000);
 afterAll(async () => {
+  admin?.close();
   await cloud?.stop();
   rmSync(dataDirectory, { recursive: true, force: true });
 }, 30_000);
 
 async function localRetentionSeconds(queueName: string): Promise<number> {
-  const { QueueUrl } = await cloud.clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
-  const { Attributes } = await cloud.clients.sqs.send(
+  const { QueueUrl } = await admin.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+  const { Attributes } = await admin.sqs.send(
     new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['MessageRetentionPeriod'] }),
   );
   return Number(Attributes?.MessageRetentionPeriod);

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalCloudDescription } from '../../local/cloud/cloud-description';
-import { type RunningLocalUp, frames, rampVideo, readResults, scratchDirectory, startLocalUp } from './support/frames-cli';
+import { type RunningLocalUp, frames, rampVideo, readResults, scratchDirectory, startLocalUp, takeDenials } from './support/frames-cli';
+import { LOCAL_ADMIN_KEY } from '../../local/iam/local-principals';
 
 /**
  * Every command of the CLI against a running local cloud, twice: as the local cloud (--data-dir),
@@ -156,9 +157,18 @@ test('a deployed stack without credentials, or that is not there, exits 3 saying
 
   const gone = join(scratch.path, 'gone.json');
   writeFileSync(gone, readFileSync(outputsFile, 'utf8').replace(cloud.resources.jobTable, 'destroyed-jobs'));
-  const missing = await frames(['list', '--stack-outputs', gone], { env: deployedEnv });
+  // Someone whose identity may read any table (an account administrator): the table is not there.
+  const asAdministrator = { ...deployedEnv, AWS_ACCESS_KEY_ID: LOCAL_ADMIN_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_ADMIN_KEY.secretAccessKey };
+  const missing = await frames(['list', '--stack-outputs', gone], { env: asAdministrator });
   expect(missing.code).toBe(3);
   expect(missing.stderr).toMatch(/Stack not found: .*names job table destroyed-jobs/);
+  // The CLI user holds only its own stack's policy: another table is refused, as IAM refuses it, and said so.
+  const refused = await frames(['list', '--stack-outputs', gone], { env: deployedEnv });
+  expect(refused.code).toBe(3);
+  expect(refused.stderr).toMatch(/may not do this \(AccessDeniedException: User: .*frames-cli is not authorized to perform: dynamodb:Query.*\). Attach the stack's CLI policy/);
+  expect(takeDenials(scratch.path).map(({ principal, action }) => `${principal} ${action}`)).toEqual(
+    expect.arrayContaining(['cli dynamodb:Query']),
+  );
 
   const noFile = await frames(['status', 'x.mp4', '--stack-outputs', join(scratch.path, 'nowhere.json')]);
   expect(noFile.code).toBe(2);

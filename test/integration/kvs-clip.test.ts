@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { runFfmpeg } from '../../local/ffmpeg';
-import { frames, readResults, scratchDirectory } from './support/frames-cli';
+import { frames, readResults, scratchDirectory, takeDenials } from './support/frames-cli';
 
 /**
  * A KVS clip end to end in local mode: a 2-minute video registered as a stream (a keyframe every
@@ -63,7 +63,9 @@ describe('clips a person must fix: the job is FAILED with the service error name
   });
 
   it.each([
-    ['an unknown stream', 'rear-camera', 30, 40, { code: 'KVS_ERROR', serviceCode: 'ResourceNotFoundException' }],
+    // Not one of the pipeline's streams (kvsStreams; locally, the registered ones): IAM refuses it
+    // before KVS looks, as in an account.
+    ['an unknown stream', 'rear-camera', 30, 40, { code: 'KVS_ERROR', serviceCode: 'AccessDeniedException' }],
     ['a stream that keeps no media', 'ephemeral', 30, 40, { code: 'KVS_ERROR', serviceCode: 'NoDataRetentionException' }],
     ['a codec GetClip cannot serve', 'old-codec', 0, 3, { code: 'KVS_ERROR', serviceCode: 'UnsupportedStreamMediaTypeException' }],
     ['a range with no fragments', 'front-camera', 3600, 3660, { code: 'CLIP_EMPTY' }],
@@ -72,6 +74,8 @@ describe('clips a person must fix: the job is FAILED with the service error name
     expect(result.code).toBe(1);
     expect(result.reports[0]).toMatchObject({ status: 'FAILED', error });
     expect(result.reports[0].error!.message.length).toBeGreaterThan(40);
+    const refused = takeDenials(scratch.path).map(({ principal, action, resource }) => `${principal} ${action} ${resource}`);
+    expect(refused).toEqual(stream === 'rear-camera' ? ['ingress kinesisvideo:GetDataEndpoint arn:aws:kinesisvideo:us-east-1:000000000000:stream/rear-camera/0'] : []);
   });
 
   it('refuses a range that ends before it starts, before anything runs', async () => {
