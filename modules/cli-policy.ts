@@ -22,7 +22,7 @@ export class CliPolicy extends Construct {
     super(scope, id);
     this.policy = new IamPolicy(this, 'policy', {
       name: props.policyName,
-      description: 'Use the frames CLI with this pipeline: upload, status, watch, list, results, clip',
+      description: 'Use the frames CLI with this pipeline: upload, status, watch, list, results, report, clip',
       policy: policyDocument(props.statements),
     });
   }

@@ -134,7 +134,7 @@ const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
  * The failure queues (`ingress-failures`, `completion-failures`): where events the ingress and
  * completion functions could not handle after their retries, and deliveries EventBridge could not
  * make, are kept for a person. The stack (modules/failure-queue.ts) and local mode
- * (local/local-cloud.ts) both create them from this.
+ * (local/cloud/stack-resources.ts) both create them from this.
  */
 export const FAILURE_QUEUE_SETTINGS = {
   messageRetentionSeconds: FOURTEEN_DAYS,

@@ -5,7 +5,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { type StackConfig, loadProjectStackConfig } from '../../pipeline/stack-config';
 import { pipelineNames, pipelineRules, pipelineTopology, resourceName } from '../../pipeline/topology';
 import { FAULTS_VARIABLE, type FaultPlan, parseFaultPlan } from '../faults/fault-plan';
-import { LOCAL_ADMIN_KEY, LOCAL_PRINCIPAL_KEYS } from '../iam/local-principals';
+import { LOCAL_ADMIN_KEY, LOCAL_PRINCIPAL_KEYS, localMediaConvertRoleArn } from '../iam/local-principals';
 import { type RequestGate, iamEnforced, requestGate } from '../iam/request-gate';
 import { listStreams } from '../kvs/stream-registry';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-identity';
@@ -112,7 +112,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       jobTable: pipelineNames(config).jobTable,
       frameQueueUrl: queues.frameQueueUrl,
       frameDeadLetterQueueUrl: queues.deadLetterQueueUrl,
-      mediaConvertRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${resourceName(config, 'mediaconvert')}`,
+      mediaConvertRoleArn: localMediaConvertRoleArn(config),
     };
 
     const functions = startLocalFunctions({

@@ -17,6 +17,8 @@ export const localArn = (service: string, resource: string) => `arn:aws:${servic
 export const localBucketArn = (bucket: string) => `arn:aws:s3:::${bucket}`;
 export const localQueueArn = (queueName: string) => localArn('sqs', queueName);
 export const localTableArn = (table: string) => localArn('dynamodb', `table/${table}`);
+/** The MediaConvert role of the local stack (IAM ARNs have no region). */
+export const localMediaConvertRoleArn = (config: Pick<StackConfig, 'namePrefix'>) => `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${resourceName(config, 'mediaconvert')}`;
 
 /**
  * The credentials of each principal. The CLI user's key is the one local mode always printed
@@ -68,7 +70,7 @@ export function localAccessControl(
   const functionNames = Object.fromEntries(
     (Object.keys(FUNCTIONS) as FunctionKey[]).map((key) => [key, { name: resourceName(config, FUNCTIONS[key].nameSuffix) }]),
   ) as Record<FunctionKey, Pick<FunctionSpec, 'name'>>;
-  const mediaConvertRole = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${resourceName(config, 'mediaconvert')}`;
+  const mediaConvertRole = localMediaConvertRoleArn(config);
   const permissions = pipelinePermissions(config, { functions: functionNames, rules }, {
     arn: localArn,
     accountId: LOCAL_ACCOUNT_ID,

@@ -4,6 +4,7 @@ import type { EventRuleSpec } from '../../pipeline/topology';
 import type { BucketName } from '../../pipeline/permissions';
 import { Authorizer, type Decision, type NamedPolicy } from './authorizer';
 import { type LocalAccessControl, localAccessControl } from './local-principals';
+import { LOCAL_ACCOUNT_ID } from '../local-identity';
 
 /**
  * What every local endpoint asks before it acts: whose key signed the request (for SigV4), and
@@ -43,7 +44,7 @@ export function requestGate(options: {
   readonly enforce: boolean;
 }): RequestGate & { readonly access: LocalAccessControl; readonly authorizer: Authorizer } {
   const access = localAccessControl(options.config, options.buckets, options.rules);
-  const authorizer = new Authorizer({ accountId: '000000000000', principals: access.principals, denialLog: denialLogOf(options.dataDirectory) });
+  const authorizer = new Authorizer({ accountId: LOCAL_ACCOUNT_ID, principals: access.principals, denialLog: denialLogOf(options.dataDirectory) });
   const authorizePrincipal = async (principal: string, request: GatedRequest): Promise<Decision> => {
     if (principal === 'admin' || !options.enforce) return ALLOWED;
     return authorizer.authorize({ principal, ...request, resourcePolicy: resourcePolicyOf(access, request.resource) });

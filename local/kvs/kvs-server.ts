@@ -10,6 +10,7 @@ import { type LoopbackServer, listenOnLoopback } from '../loopback-server';
 import type { RequestGate } from '../iam/request-gate';
 import { readSignedRequest } from '../iam/signed-request';
 import { SignatureError } from '../s3/sigv4';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-identity';
 import { type LocalFragment, type LocalStream, findStream, fragmentPath } from './stream-registry';
 
 export type LocalKvsServer = LoopbackServer;
@@ -85,7 +86,7 @@ async function authorizedBody(dataDirectory: string, path: string, request: Inco
   }
   const stream = findStream(dataDirectory, { name: body.StreamName, arn: body.StreamARN });
   // A stream that is not there is judged by the ARN it would have, as IAM judges a request before the service looks.
-  const resource = body.StreamARN ?? stream?.arn ?? `arn:aws:kinesisvideo:us-east-1:000000000000:stream/${body.StreamName}/0`;
+  const resource = body.StreamARN ?? stream?.arn ?? `arn:aws:kinesisvideo:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stream/${body.StreamName}/0`;
   const decision = await gate.authorize(signed.accessKeyId, { action: operation.action, resource });
   if (!decision.allowed) throw new KvsError(operation.denied, 401, decision.message);
   return body;

@@ -4,6 +4,8 @@ import { type LoopbackServer, listenOnLoopback } from '../loopback-server';
 import type { RequestGate } from '../iam/request-gate';
 import { readSignedRequest } from '../iam/signed-request';
 import { SignatureError } from '../s3/sigv4';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-identity';
+import { SERVICE_PRINCIPALS } from '../../pipeline/iam-policy';
 import { wire } from './job-events';
 import { BadRequestError } from './job-settings';
 import { ConflictError, type LocalMediaConvert, NotFoundError } from './mediaconvert-service';
@@ -72,7 +74,7 @@ async function handle(
       throw error;
     }
   }
-  const { region, account } = options.identity ?? { region: 'us-east-1', account: '000000000000' };
+  const { region, account } = options.identity ?? { region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID };
   const queueArn = `arn:aws:mediaconvert:${region}:${account}:queues/Default`;
   const jobChecks = (action: string, id: string) => {
     const job = service.getJob(id);
@@ -85,7 +87,7 @@ async function handle(
       await authorized(gate, signer, [
         // The local account's input policy allows S3 inputs only: this endpoint reads nothing else.
         { action: 'mediaconvert:CreateJob', resource: queueArn, context: { ...tagContext('RequestTag', tags ?? {}), 'mediaconvert:HttpInputsAllowed': 'false', 'mediaconvert:HttpsInputsAllowed': 'false', 'mediaconvert:S3InputsAllowed': 'true' } },
-        { action: 'iam:PassRole', resource: String(role), context: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
+        { action: 'iam:PassRole', resource: String(role), context: { 'iam:PassedToService': SERVICE_PRINCIPALS.mediaConvert } },
       ]);
     }
     const job = service.createJob(gate ? body : await readJsonBody(request));

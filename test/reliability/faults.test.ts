@@ -52,7 +52,7 @@ const LIMITS = {
 };
 /**
  * STATUS_UPDATE events a job can send while a run lasts: the local MediaConvert endpoint sends one
- * every 2 s (local/local-cloud.ts); counting one a second keeps the bound generous.
+ * every 2 s (local/cloud/local-servers.ts); counting one a second keeps the bound generous.
  */
 const statusUpdatesWithin = (elapsedMs: number) => Math.ceil(elapsedMs / 1000) + 1;
 

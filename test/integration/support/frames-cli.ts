@@ -12,6 +12,9 @@ export const REPOSITORY = resolve(__dirname, '../../..');
 /** The bin itself, for the measurements that must not count npm's own process (load, bench). */
 export const FRAMES_CLI = join(REPOSITORY, 'cli', 'frames.js');
 
+/** Local IAM evaluation is always on in tests, whatever a developer's shell exports (README, "Permissions"). */
+const ALWAYS_ENFORCED = { FRAMES_IAM: 'on' };
+
 export interface CliResult {
   readonly code: number;
   readonly stdout: string;
@@ -44,7 +47,7 @@ export function frames(
       {
         timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 16 * 1024 * 1024,
-        env: { ...process.env, FRAMES_DATA_DIR: '', ...options.env },
+        env: { ...process.env, FRAMES_DATA_DIR: '', ...options.env, ...ALWAYS_ENFORCED },
         cwd: options.cwd ?? REPOSITORY,
       },
       (error, stdout, stderr) => {
@@ -145,7 +148,7 @@ export async function startLocalUp(dataDir: string, env: NodeJS.ProcessEnv = {})
   // Its own process group, so stop() can signal npm and the frames process it started together.
   const child = spawn(npx.command, npx.args, {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, FRAMES_DATA_DIR: '', ...env },
+    env: { ...process.env, FRAMES_DATA_DIR: '', ...env, ...ALWAYS_ENFORCED },
     cwd: REPOSITORY,
     detached: true,
   });
