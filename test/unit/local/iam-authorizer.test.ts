@@ -1,23 +1,16 @@
 import { Authorizer } from '../../../local/iam/authorizer';
 import { localAccessControl, localArn, localBucketArn, localTableArn } from '../../../local/iam/local-principals';
-import { DEFAULT_STACK_CONFIG, type StackConfig } from '../../../pipeline/stack-config';
-import { pipelineTopology } from '../../../pipeline/topology';
+import type { StackConfig } from '../../../pipeline/stack-config';
+import { TEST_BUCKETS, TEST_CONFIG, TEST_RULES } from '../../support/local-access';
 
 /**
  * The stack's own grants (pipeline/permissions.ts), evaluated by iam-simulate as local mode
  * evaluates every request: what each principal may and may not do, the six defects an IAM policy
  * simulator found in the earlier stack, and the decision cache.
  */
-const config: StackConfig = { ...DEFAULT_STACK_CONFIG, kvsStreams: ['front-camera'] };
-const buckets = { ingress: 'frames-ingress', frames: 'frames-frames', egress: 'frames-egress' };
-const { rules } = pipelineTopology(config, {
-  ingressBucket: buckets.ingress,
-  framesBucket: buckets.frames,
-  egressBucket: buckets.egress,
-  jobTable: 'frames-jobs',
-  frameQueueUrl: 'http://127.0.0.1/000000000000/frames-frames',
-  mediaConvertRoleArn: 'arn:aws:iam::000000000000:role/frames-mediaconvert',
-});
+const config = TEST_CONFIG;
+const buckets = TEST_BUCKETS;
+const rules = TEST_RULES;
 
 function authorizerFor(stackConfig: StackConfig) {
   const access = localAccessControl(stackConfig, buckets, rules);

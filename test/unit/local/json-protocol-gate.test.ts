@@ -31,25 +31,20 @@ import { ALGORITHM, type Credentials, amzDate, canonicalRequest, signature } fro
 import { type LocalSqsServer, startSqsServer } from '../../../local/sqs-server';
 import { JOB_LIST_INDEX } from '../../../pipeline/job-record';
 import type { Principal } from '../../../pipeline/permissions';
-import { DEFAULT_STACK_CONFIG, type StackConfig } from '../../../pipeline/stack-config';
-import { pipelineNames, pipelineTopology } from '../../../pipeline/topology';
+import type { StackConfig } from '../../../pipeline/stack-config';
+import { pipelineNames } from '../../../pipeline/topology';
+import { TEST_BUCKETS, TEST_CONFIG, TEST_RULES } from '../../support/local-access';
 
 /**
  * dynalite and the SQS server behind the JSON-protocol gate, with the stack's own grants: each
  * principal's real SDK client, signed with its own local key, may do what pipeline/permissions.ts
  * grants it and meets the service's own error where AWS would refuse it.
  */
-const config: StackConfig = { ...DEFAULT_STACK_CONFIG };
-const buckets = { ingress: 'frames-ingress', frames: 'frames-frames', egress: 'frames-egress' };
+// No stream configured here: the gate's tests need none of the clip grants.
+const config: StackConfig = { ...TEST_CONFIG, kvsStreams: [] };
+const buckets = TEST_BUCKETS;
 const names = pipelineNames(config);
-const { rules } = pipelineTopology(config, {
-  ingressBucket: buckets.ingress,
-  framesBucket: buckets.frames,
-  egressBucket: buckets.egress,
-  jobTable: names.jobTable,
-  frameQueueUrl: `http://127.0.0.1/000000000000/${names.frameQueue}`,
-  mediaConvertRoleArn: 'arn:aws:iam::000000000000:role/frames-mediaconvert',
-});
+const rules = TEST_RULES;
 const TABLE_ARN = localTableArn(names.jobTable);
 const VIDEO = 'trips/drive.mp4';
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

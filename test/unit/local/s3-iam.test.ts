@@ -32,8 +32,7 @@ import { baseContexts, s3Permissions } from '../../../local/s3/s3-authorization'
 import type { Credentials } from '../../../local/s3/sigv4';
 import { authorizedStoreAccess } from '../../../local/s3/store-access';
 import type { Principal } from '../../../pipeline/permissions';
-import { DEFAULT_STACK_CONFIG, type StackConfig } from '../../../pipeline/stack-config';
-import { pipelineTopology } from '../../../pipeline/topology';
+import { TEST_BUCKETS, TEST_CONFIG, TEST_RULES } from '../../support/local-access';
 
 /**
  * The local S3 server with local IAM: every request is authorized as its signer against the
@@ -41,16 +40,9 @@ import { pipelineTopology } from '../../../pipeline/topology';
  * refuses it. Clients are the real SDK, signed with each principal's local key.
  */
 
-const config: StackConfig = { ...DEFAULT_STACK_CONFIG, kvsStreams: ['front-camera'] };
-const buckets = { ingress: 'frames-ingress', frames: 'frames-frames', egress: 'frames-egress' };
-const { rules } = pipelineTopology(config, {
-  ingressBucket: buckets.ingress,
-  framesBucket: buckets.frames,
-  egressBucket: buckets.egress,
-  jobTable: 'frames-jobs',
-  frameQueueUrl: 'http://127.0.0.1/000000000000/frames-frames',
-  mediaConvertRoleArn: 'arn:aws:iam::000000000000:role/frames-mediaconvert',
-});
+const config = TEST_CONFIG;
+const buckets = TEST_BUCKETS;
+const rules = TEST_RULES;
 
 const RUN = 'drive.mp4-0123456789ab/run1';
 const FRAME = `${RUN}/frames/frame.0000007.jpg`;
