@@ -390,9 +390,19 @@ for (const cli of clis) {
         expect(body).toContain('signed with AWS Signature Version 2, which the local S3 server does not support');
         process.stderr.write(`aws-cli v${cli.major}: s3 presign made a SigV2 URL; GET answered ${response.status} InvalidRequest\n`);
       } else {
-        expect({ url, status: response.status }).toEqual({ url, status: 200 });
-        expect(createHash('sha256').update(Buffer.from(await response.arrayBuffer())).digest('hex')).toBe(source.sha256);
-        process.stderr.write(`aws-cli v${cli.major}: s3 presign made a SigV4 URL; GET answered 200 with the video's bytes\n`);
+        // A presigned URL carries its signer's grants: the CLI user uploads videos but may not read
+        // them back (as with the stack's CLI policy), and may read the results.
+        const body = await response.text();
+        expect({ url, status: response.status, body }).toEqual({ url, status: 403, body: expect.stringContaining('<Code>AccessDenied</Code>') });
+        const results = `s3://${item!.ResultsBucket?.S}/${item!.ResultsKey?.S}`;
+        const presigned = await paste(shell, [exportLine, `aws --endpoint-url ${endpoint} s3 presign ${results}`]);
+        expectSuccess(presigned);
+        const resultsResponse = await fetch(presigned.stdout.trim());
+        expect(resultsResponse.status).toBe(200);
+        const lines = (await resultsResponse.text()).split('\n').filter(Boolean);
+        expect(lines).toHaveLength(Number(item!.TotalFrames?.N));
+        expect(JSON.parse(lines[0])).toMatchObject({ index: 0 });
+        process.stderr.write(`aws-cli v${cli.major}: s3 presign made SigV4 URLs; the upload answered 403 AccessDenied, results.jsonl 200\n`);
       }
       failed = false;
     } finally {
