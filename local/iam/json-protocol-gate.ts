@@ -735,15 +735,9 @@ function accessDeniedMessage(context: GateContext, principal: string, request: R
   const action = context.options.service === 'sqs' ? request.action.toLowerCase() : request.action;
   const head = `User: ${callerArn(context, principal)} is not authorized to perform: ${action} on resource: ${request.resource}`;
   if (decision.result !== 'ExplicitlyDenied') return `${head} because no identity-based policy allows the ${action} action`;
-  const identity = principalsOf(context.options.gate)?.[principal]?.policy;
-  const deniedByIdentity = identity?.some(
-    (statement) => statement.Effect === 'Deny' && [statement.Action ?? []].flat().some((pattern) => globMatches(String(pattern), request.action)),
-  );
-  return `${head} with an explicit deny in ${deniedByIdentity === false ? 'a resource-based' : 'an identity-based'} policy`;
+  // The authorizer knows which policy's Deny decided it (iam-simulate's analysis).
+  return `${head} with an explicit deny in ${decision.deniedBy === 'resource' ? 'a resource-based' : 'an identity-based'} policy`;
 }
-
-const globMatches = (pattern: string, value: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test(value);
 
 // ---------------------------------------------------------------------------------------------
 // Errors, as each service answers them

@@ -224,8 +224,8 @@ const DECISION_MESSAGE = /^(\S+) is not authorized to perform \S+ on .*: ([^:]*)
 export function accessDeniedMessage(decision: Decision, permission: GatedRequest): string {
   const { action, resource } = permission;
   const parsed = DECISION_MESSAGE.exec(decision.message);
-  const deniedBy = (decision as Decision & { readonly deniedBy?: 'identity' | 'resource' }).deniedBy;
-  const principalArn = (decision as Decision & { readonly principalArn?: string }).principalArn ?? parsed?.[1];
+  const { deniedBy } = decision;
+  const principalArn = decision.principalArn ?? parsed?.[1];
   if (!principalArn || (decision.result !== 'ExplicitlyDenied' && decision.result !== 'ImplicitlyDenied')) {
     // An unknown principal or a simulation error: no AWS wording fits; say what happened.
     return `Access Denied: ${action} on resource: "${resource}": ${decision.message}`;
