@@ -20,7 +20,7 @@ import { mapWithConcurrency } from '../functions/shared/concurrency';
 import { SqsFrameQueue } from '../functions/shared/frame-queue';
 import { S3FrameStore } from '../functions/shared/frame-store';
 import { S3ResultsStore } from '../functions/shared/results-store';
-import { DynamoRunStore } from '../functions/shared/run-store';
+import { DynamoJobTable } from '../functions/shared/job-table';
 import type { FrameBatchMessage } from '../pipeline/frame-message';
 import { frameKey, runLayout } from '../pipeline/run-layout';
 import { DEFAULT_STACK_CONFIG } from '../pipeline/stack-config';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
 
   const s3 = new S3Client({ region: 'us-east-1' });
   const settings = { framesBucket: FRAMES_BUCKET, egressBucket: EGRESS_BUCKET, framesPerMessage, fanInLeaseMs: 180_000 };
-  const runs = new DynamoRunStore(documents, 'jobs');
+  const runs = new DynamoJobTable(documents, 'jobs');
   const results = new S3ResultsStore(s3);
   const now = () => new Date();
 

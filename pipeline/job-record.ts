@@ -67,6 +67,50 @@ export const ERROR_CODE = {
   clipTooLong: 'CLIP_TOO_LONG',
   /** GetClip returned less than the fragments it was asked for: the clip would be partial. */
   clipIncomplete: 'CLIP_INCOMPLETE',
+
+  // The pipeline gave up (`frames redrive` may send these runs back: pipeline/run-lifecycle.ts).
+  /**
+   * The run's event failed every retry of its function (the failure queues' consumer recorded
+   * it); `FailedEvent` keeps the event for `frames redrive`.
+   */
+  retriesExhausted: 'RETRIES_EXHAUSTED',
+  /** The sweeper found the run in a running state with nothing left that would move it on. */
+  runStalled: 'RUN_STALLED',
+  /**
+   * A clip request too malformed to name a video failed every retry: recorded under
+   * `unattributed/<message id>` so `frames list` shows it.
+   */
+  malformedEvent: 'MALFORMED_EVENT',
+
+  // Kept on the record while a retry is under way (`LastSubmitError`), never final.
+  /** Submitting to MediaConvert failed unexpectedly; the event is being retried. */
+  submitRetrying: 'SUBMIT_RETRYING',
+  /** Pulling a KVS clip failed unexpectedly; the event is being retried. */
+  clipRetrying: 'CLIP_RETRYING',
+
+  // Errors the functions throw (so their event or message is retried); logged with the code.
+  /** An event of a shape the function does not handle (not an upload, clip request or job state). */
+  unrecognisedEvent: 'UNRECOGNISED_EVENT',
+  /** A frame queue message that is not a frame batch of a supported version. */
+  unreadableMessage: 'UNREADABLE_MESSAGE',
+  /** Sending a frame batch message failed. */
+  fanOutFailed: 'FAN_OUT_FAILED',
+  /** A fan-in started on a run whose frames are not all counted. */
+  fanInNotReady: 'FAN_IN_NOT_READY',
+  /** The batch results hold fewer lines than the run has frames. */
+  resultsIncomplete: 'RESULTS_INCOMPLETE',
+  /** A counted batch has no results object. */
+  batchResultsMissing: 'BATCH_RESULTS_MISSING',
+  /** A record without a RunPrefix: not written by this pipeline's ingress function. */
+  runPrefixMissing: 'RUN_PREFIX_MISSING',
+  /** The processor's output cannot be written as JSON. */
+  outputNotSerialisable: 'OUTPUT_NOT_SERIALISABLE',
+  /** The job template and the values given to it do not match. */
+  templateInvalid: 'TEMPLATE_INVALID',
+  /** An AWS service answered without a field it always sends. */
+  unexpectedResponse: 'UNEXPECTED_RESPONSE',
+  /** The function was deployed without a setting it needs. */
+  configuration: 'CONFIGURATION',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODE)[keyof typeof ERROR_CODE];
@@ -148,4 +192,25 @@ export interface JobRecord {
   /** When MediaConvert finished and the frames were counted. */
   readonly ExtractedAt?: string;
   readonly CompletedAt?: string;
+  /** The status a run was in when the pipeline gave up on it: where `frames redrive` resumes it. */
+  readonly FailedFrom?: JobStatus;
+  /** The event that failed every retry, as its function received it, for `frames redrive`. */
+  readonly FailedEvent?: FailedEvent;
+  /** When the sweeper last repaired or ended this run, and what it did. */
+  readonly SweptAt?: string;
+  readonly SweptAction?: string;
+  /** When the run's outcome event ("Video Frames Completed" or "Failed") was put on the bus. */
+  readonly AnnouncedAt?: string;
+  /** When `frames redrive` last sent this run's kept event back. */
+  readonly RedrivenAt?: string;
+}
+
+/** An event kept from a failure queue, and which function it was for. */
+export interface FailedEvent {
+  readonly target: 'ingress' | 'completion';
+  /** The event as JSON text: stored verbatim, so a redrive sends exactly what failed. */
+  readonly event: string;
+  /** When it failed, and the function's last error. */
+  readonly failedAt: string;
+  readonly error?: string;
 }

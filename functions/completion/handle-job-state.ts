@@ -1,7 +1,7 @@
 import { type FanInDependencies, fanIn } from '../shared/fan-in';
 import type { FrameQueue } from '../shared/frame-queue';
 import type { FrameStore } from '../shared/frame-store';
-import type { RunRef, RunStore } from '../shared/run-store';
+import type { RunRef, RunStore } from '../shared/job-table';
 import { type JobError, type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
 import { batchCountOf, frameBatchMessages } from './frame-batches';
 import { frameOutputOf } from './frame-output';

@@ -6,7 +6,7 @@ import { SqsFrameQueue } from '../shared/frame-queue';
 import { S3FrameStore } from '../shared/frame-store';
 import { logger } from '../shared/logger';
 import { S3ResultsStore } from '../shared/results-store';
-import { DynamoRunStore } from '../shared/run-store';
+import { DynamoJobTable } from '../shared/job-table';
 import { loadCompletionConfig } from './config';
 import { type CompletionDependencies, type CompletionOutcome, handleJobStateChange } from './handle-job-state';
 import { jobStateChangeOf } from './job-state-events';
@@ -15,7 +15,7 @@ const config = loadCompletionConfig();
 const s3 = new S3Client({});
 
 const dependencies: CompletionDependencies = {
-  runs: new DynamoRunStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
+  runs: new DynamoJobTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
   frames: new S3FrameStore(s3),
   results: new S3ResultsStore(s3),
   queue: new SqsFrameQueue(new SQSClient({}), config.frameQueueUrl),

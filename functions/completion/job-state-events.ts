@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
 import { JOB_USER_METADATA } from '../../pipeline/definition';
+import { PipelineError } from '../shared/errors';
+import { ERROR_CODE } from '../../pipeline/job-record';
 
 /** The parts of a "MediaConvert Job State Change" event the pipeline acts on. */
 export type JobStateChange =
@@ -42,8 +44,12 @@ const jobStateChange = z.object({
   }),
 });
 
-export class UnrecognisedJobEventError extends Error {
+export class UnrecognisedJobEventError extends PipelineError {
   override readonly name = 'UnrecognisedJobEventError';
+
+  constructor(message: string) {
+    super(ERROR_CODE.unrecognisedEvent, message);
+  }
 }
 
 /**

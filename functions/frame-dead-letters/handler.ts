@@ -7,14 +7,14 @@ import { readFrameBatchRecord } from '../shared/frame-message-schema';
 import { logger } from '../shared/logger';
 import { handleMessagesOneByOne } from '../shared/sqs-batch';
 import { S3ResultsStore } from '../shared/results-store';
-import { DynamoRunStore } from '../shared/run-store';
+import { DynamoJobTable } from '../shared/job-table';
 import { loadWorkerConfig } from '../shared/worker-config';
 import { recordDeadLetter } from './record-dead-letter';
 
 const config = loadWorkerConfig();
 
 const dependencies: FanInDependencies = {
-  runs: new DynamoRunStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
+  runs: new DynamoJobTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
   results: new S3ResultsStore(new S3Client({})),
   settings: config,
   now: () => new Date(),

@@ -7,7 +7,7 @@ import {
   isProcessing,
   runLayoutOf,
 } from '../shared/fan-in';
-import type { RunRef } from '../shared/run-store';
+import type { RunRef } from '../shared/job-table';
 import type { FrameBatchMessage } from '../../pipeline/frame-message';
 import { ERROR_CODE } from '../../pipeline/job-record';
 import { type FrameResult, toJsonLines } from '../../pipeline/results-format';

@@ -9,7 +9,7 @@ import { S3FrameStore } from '../shared/frame-store';
 import { logger } from '../shared/logger';
 import { handleMessagesOneByOne } from '../shared/sqs-batch';
 import { S3ResultsStore } from '../shared/results-store';
-import { DynamoRunStore } from '../shared/run-store';
+import { DynamoJobTable } from '../shared/job-table';
 import { loadWorkerConfig } from '../shared/worker-config';
 import { type WorkerDependencies, processFrameBatch } from './process-batch';
 
@@ -17,7 +17,7 @@ const config = loadWorkerConfig();
 const s3 = new S3Client({});
 
 const dependencies: WorkerDependencies = {
-  runs: new DynamoRunStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
+  runs: new DynamoJobTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
   frames: new S3FrameStore(s3),
   results: new S3ResultsStore(s3),
   processFrame,

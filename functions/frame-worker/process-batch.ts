@@ -10,11 +10,13 @@ import {
 } from '../shared/fan-in';
 import type { FrameStore } from '../shared/frame-store';
 import type { ResultsStore } from '../shared/results-store';
-import type { RunRef, RunStore } from '../shared/run-store';
+import type { RunRef, RunStore } from '../shared/job-table';
 import type { ProcessFrame } from './frame-processor';
 import type { FrameBatchMessage, FrameReference } from '../../pipeline/frame-message';
 import type { JobRecord } from '../../pipeline/job-record';
 import { type FrameError, type FrameResult, type JsonValue, toJsonLines } from '../../pipeline/results-format';
+import { PipelineError } from '../shared/errors';
+import { ERROR_CODE } from '../../pipeline/job-record';
 
 export interface WorkerDependencies extends FanInDependencies {
   readonly runs: RunStore;
@@ -140,8 +142,12 @@ async function processOne(
   return { ...line, error: lastError };
 }
 
-class OutputNotSerialisableError extends Error {
+class OutputNotSerialisableError extends PipelineError {
   override readonly name = 'OutputNotSerialisable';
+
+  constructor(message: string) {
+    super(ERROR_CODE.outputNotSerialisable, message);
+  }
 }
 
 /**

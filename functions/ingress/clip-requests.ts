@@ -2,10 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { CLIP_REQUEST_EVENT, clipRequestEventSchema, clipRequestSchema } from '../../pipeline/clip-request';
 import { describeIssues } from '../shared/schema-issues';
 import type { ClipDelivery } from './submit-clip';
+import { PipelineError } from '../shared/errors';
+import { ERROR_CODE } from '../../pipeline/job-record';
 
 /** A clip request whose shape is wrong: there is no stream, range or video id to record a job under. */
-export class MalformedClipRequestError extends Error {
+export class MalformedClipRequestError extends PipelineError {
   override readonly name = 'MalformedClipRequestError';
+
+  constructor(message: string) {
+    super(ERROR_CODE.unrecognisedEvent, message);
+  }
 }
 
 const looksLikeDirectRequest = (event: unknown): boolean =>

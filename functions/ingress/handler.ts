@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoJobStore } from '../shared/job-store';
+import { DynamoJobTable } from '../shared/job-table';
 import { logger } from '../shared/logger';
 import { SdkMediaConverter, createMediaConvertClient } from '../shared/media-converter';
 import { S3ObjectStore } from '../shared/object-store';
@@ -18,7 +18,7 @@ import { uploadedObjectsOf } from './uploaded-objects';
 const config = loadIngressConfig();
 
 const dependencies: IngressDependencies = {
-  jobs: new DynamoJobStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
+  jobs: new DynamoJobTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
   objects: new S3ObjectStore(new S3Client({})),
   mediaConvert: new SdkMediaConverter(createMediaConvertClient()),
   // Kept for the execution environment's life: it caches each stream's data endpoint.

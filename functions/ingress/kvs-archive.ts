@@ -6,7 +6,8 @@ import {
   paginateListFragments,
 } from '@aws-sdk/client-kinesis-video-archived-media';
 import type { TimestampType } from '../../pipeline/clip-request';
-import { httpStatusOf } from '../shared/errors';
+import { PipelineError, httpStatusOf } from '../shared/errors';
+import { ERROR_CODE } from '../../pipeline/job-record';
 import { type Fragment, sortFragments } from './clip-pieces';
 
 export interface StreamRef {
@@ -87,7 +88,7 @@ export class KvsStreamArchive implements StreamArchive {
           },
         }),
       );
-      if (!Payload) throw new Error('GetClip answered without a payload');
+      if (!Payload) throw new PipelineError(ERROR_CODE.unexpectedResponse, 'GetClip answered without a payload');
       return Payload as Readable;
     });
   }
@@ -103,7 +104,7 @@ export class KvsStreamArchive implements StreamArchive {
       endpoint = this.control
         .send(new GetDataEndpointCommand({ ...streamParameters(stream), APIName: api }))
         .then(({ DataEndpoint }) => {
-          if (!DataEndpoint) throw new Error(`GetDataEndpoint answered without an endpoint for ${api}`);
+          if (!DataEndpoint) throw new PipelineError(ERROR_CODE.unexpectedResponse, `GetDataEndpoint answered without an endpoint for ${api}`);
           return DataEndpoint;
         });
       this.endpoints.set(cacheKey, endpoint);

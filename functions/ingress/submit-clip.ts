@@ -130,7 +130,7 @@ export async function submitClip(
       await dependencies.jobs.recordSubmitRetry(
         videoId,
         runId,
-        { Code: 'CLIP_RETRYING', Message: `Pulling the clip failed and will be retried: ${messageOf(error)}` },
+        { Code: ERROR_CODE.clipRetrying, Message: `Pulling the clip failed and will be retried: ${messageOf(error)}` },
         failedAt,
       );
       throw error;

@@ -1,12 +1,12 @@
 import frameCaptureTemplate from '../../job-templates/frame-capture.json';
 import { RejectedInputError, messageOf } from '../shared/errors';
-import type { JobStore } from '../shared/job-store';
+import type { JobStore } from '../shared/job-table';
 import { renderTemplate } from '../shared/job-template';
 import type { JobSettings, MediaConverter } from '../shared/media-converter';
 import type { ObjectStore } from '../shared/object-store';
 import type { CaptureSettings } from '../../pipeline/capture-settings';
 import { JOB_TAG_KEY, JOB_USER_METADATA } from '../../pipeline/definition';
-import { type JobError, type JobRecord, JOB_STATUS } from '../../pipeline/job-record';
+import { type JobError, type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
 import { FRAME_BASE_NAME, PROXY_BASE_NAME } from '../../pipeline/run-layout';
 import type { StreamArchive } from './kvs-archive';
 
@@ -93,7 +93,7 @@ export async function submitClaimedRun(dependencies: IngressDependencies, run: R
     await dependencies.jobs.recordSubmitRetry(
       run.videoId,
       run.runId,
-      { Code: 'SUBMIT_RETRYING', Message: `Submitting to MediaConvert failed and will be retried: ${messageOf(error)}` },
+      { Code: ERROR_CODE.submitRetrying, Message: `Submitting to MediaConvert failed and will be retried: ${messageOf(error)}` },
       at,
     );
     throw error;

@@ -1,4 +1,6 @@
 import * as z from 'zod/mini';
+import { PipelineError } from '../shared/errors';
+import { ERROR_CODE } from '../../pipeline/job-record';
 
 /** One uploaded object, as the events describe it, with its key still URL-encoded. */
 export interface UploadedObject {
@@ -44,8 +46,12 @@ const s3NotificationRecords = z.object({
   ),
 });
 
-export class UnrecognisedEventError extends Error {
+export class UnrecognisedEventError extends PipelineError {
   override readonly name = 'UnrecognisedEventError';
+
+  constructor(message: string) {
+    super(ERROR_CODE.unrecognisedEvent, message);
+  }
 }
 
 /**

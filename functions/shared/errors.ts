@@ -1,3 +1,5 @@
+import { ERROR_CODE } from '../../pipeline/job-record';
+
 /**
  * The pipeline's errors. Every error has a stable `code`; the ones a person caused carry a message
  * that says what to change. Catch blocks narrow `unknown` with these classes or `errorName`.
@@ -27,7 +29,7 @@ export class ConfigurationError extends PipelineError {
   override readonly name = 'ConfigurationError';
 
   constructor(message: string) {
-    super('CONFIGURATION', message);
+    super(ERROR_CODE.configuration, message);
   }
 }
 

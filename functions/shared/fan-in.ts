@@ -1,7 +1,8 @@
 import { PipelineError } from './errors';
 import type { ResultsStore } from './results-store';
-import type { RunRef, RunStore } from './run-store';
-import { type JobRecord, JOB_STATUS } from '../../pipeline/job-record';
+import type { RunRef, RunStore } from './job-table';
+import { type JobRecord, ERROR_CODE } from '../../pipeline/job-record';
+import { mayStart } from '../../pipeline/run-lifecycle';
 import {
   type FrameError,
   type FrameResult,
@@ -30,13 +31,13 @@ export type FanInOutcome =
 
 /** The record is this run's and its frames are being processed: a batch message still matters. */
 export function isProcessing(record: JobRecord | undefined, run: RunRef): record is JobRecord {
-  return record?.RunId === run.runId && record.Status === JOB_STATUS.processing;
+  return record?.RunId === run.runId && mayStart('countBatch', record.Status);
 }
 
 /** Every frame of the run has been counted, as processed or as failed. */
 export function isFullyCounted(record: JobRecord): boolean {
   return (
-    record.Status === JOB_STATUS.processing &&
+    mayStart('completeRun', record.Status) &&
     record.TotalFrames !== undefined &&
     (record.ProcessedFrames ?? 0) + (record.FailedFrames ?? 0) >= record.TotalFrames
   );
@@ -46,7 +47,7 @@ export function isFullyCounted(record: JobRecord): boolean {
 export function runLayoutOf(record: JobRecord): RunLayout {
   if (!record.RunPrefix) {
     throw new PipelineError(
-      'RUN_PREFIX_MISSING',
+      ERROR_CODE.runPrefixMissing,
       `The record of ${JSON.stringify(record.VideoId)} has no RunPrefix; it was not written by this pipeline's ingress function.`,
     );
   }
@@ -71,7 +72,7 @@ export async function fanIn(dependencies: FanInDependencies, run: RunRef): Promi
   if (!record) return 'not-claimed';
   if (!isFullyCounted(record)) {
     throw new PipelineError(
-      'FAN_IN_NOT_READY',
+      ERROR_CODE.fanInNotReady,
       `Run ${run.runId} of ${JSON.stringify(run.videoId)} is not fully counted (${record.ProcessedFrames ?? 0} processed + ${record.FailedFrames ?? 0} failed of ${record.TotalFrames}).`,
     );
   }
@@ -86,7 +87,7 @@ export async function fanIn(dependencies: FanInDependencies, run: RunRef): Promi
   );
   if (tally.lines !== record.TotalFrames) {
     throw new PipelineError(
-      'RESULTS_INCOMPLETE',
+      ERROR_CODE.resultsIncomplete,
       `The batch results of run ${run.runId} hold ${tally.lines} lines for ${record.TotalFrames} frames.`,
     );
   }
@@ -121,7 +122,7 @@ async function* concatenatedBatchResults(
     const text = await ahead.shift()!;
     if (batch + PREFETCH < batchCount) ahead.push(fetch(batch + PREFETCH));
     if (text === undefined) {
-      throw new PipelineError('BATCH_RESULTS_MISSING', `Batch ${batch} was counted but ${layout.batchResultsKey(batch)} does not exist.`);
+      throw new PipelineError(ERROR_CODE.batchResultsMissing, `Batch ${batch} was counted but ${layout.batchResultsKey(batch)} does not exist.`);
     }
     for (const line of text.split('\n')) {
       if (line.length === 0) continue;

@@ -2,6 +2,8 @@ import * as z from 'zod/mini';
 import type { SQSRecord } from 'aws-lambda';
 import { type FrameBatchMessage, FRAME_MESSAGE_VERSION } from '../../pipeline/frame-message';
 import { logger } from './logger';
+import { PipelineError } from './errors';
+import { ERROR_CODE } from '../../pipeline/job-record';
 
 const frameReference = z.object({
   key: z.string().check(z.minLength(1)),
@@ -20,8 +22,12 @@ const frameBatchMessage = z.object({
 });
 
 /** A queue message that is not a frame batch this code understands (bad JSON, shape or version). */
-export class UnreadableMessageError extends Error {
+export class UnreadableMessageError extends PipelineError {
   override readonly name = 'UnreadableMessageError';
+
+  constructor(message: string) {
+    super(ERROR_CODE.unreadableMessage, message);
+  }
 }
 
 /** Parses a frame queue message body at the handler boundary. */

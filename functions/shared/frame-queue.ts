@@ -1,5 +1,6 @@
 import { SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { PipelineError } from './errors';
+import { ERROR_CODE } from '../../pipeline/job-record';
 import type { FrameBatchMessage } from '../../pipeline/frame-message';
 
 /** The frame queue, as the completion function fans out to it. */
@@ -74,7 +75,7 @@ export class SqsFrameQueue implements FrameQueue {
       if (senderFault || attempt >= this.maxAttempts) {
         const sample = senderFault ?? failed[0]!;
         throw new FrameQueueError(
-          'FAN_OUT_FAILED',
+          ERROR_CODE.fanOutFailed,
           `SQS did not accept ${failed.length} frame batch message(s) after ${attempt} attempt(s): ${sample.Id} ${sample.Code}: ${sample.Message ?? ''}`,
         );
       }

@@ -1,3 +1,5 @@
+import { PipelineError } from './errors';
+import { ERROR_CODE } from '../../pipeline/job-record';
 /**
  * Fills a job template's placeholders on the parsed JSON, never in its text: a value is inserted
  * as a value, so an S3 key holding quotes or backslashes cannot change the document's structure.
@@ -10,8 +12,12 @@ export type TemplateValue = string | number | boolean;
 
 const PLACEHOLDER = /^\{\{([A-Za-z][A-Za-z0-9]*)\}\}$/;
 
-export class TemplateError extends Error {
+export class TemplateError extends PipelineError {
   override readonly name = 'TemplateError';
+
+  constructor(message: string) {
+    super(ERROR_CODE.templateInvalid, message);
+  }
 }
 
 export function renderTemplate(template: unknown, values: Readonly<Record<string, TemplateValue>>): unknown {

@@ -7,7 +7,7 @@ import {
   MediaConvertClient,
   paginateListJobs,
 } from '@aws-sdk/client-mediaconvert';
-import { RejectedInputError, errorName, messageOf } from './errors';
+import { PipelineError, RejectedInputError, errorName, messageOf } from './errors';
 import { ERROR_CODE } from '../../pipeline/job-record';
 
 export type JobSettings = NonNullable<CreateJobRequest['Settings']>;
@@ -70,7 +70,7 @@ export class SdkMediaConverter implements MediaConverter {
           ClientRequestToken: request.clientRequestToken,
         }),
       );
-      if (!Job?.Id) throw new Error('MediaConvert CreateJob answered without a job id');
+      if (!Job?.Id) throw new PipelineError(ERROR_CODE.unexpectedResponse, 'MediaConvert CreateJob answered without a job id');
       return Job.Id;
     } catch (error) {
       if (errorName(error) === 'BadRequestException') {

@@ -9,7 +9,7 @@ import { type WorkerDependencies, PROCESSOR_ATTEMPTS, processFrameBatch } from '
 import type { ProcessFrame } from '../../functions/frame-worker/frame-processor';
 import { S3FrameStore } from '../../functions/shared/frame-store';
 import { S3ResultsStore } from '../../functions/shared/results-store';
-import { DynamoRunStore } from '../../functions/shared/run-store';
+import { DynamoJobTable } from '../../functions/shared/job-table';
 import type { FrameBatchMessage } from '../../pipeline/frame-message';
 import type { FrameResult } from '../../pipeline/results-format';
 
@@ -171,7 +171,7 @@ describe('the frame worker handler', () => {
 describe('processFrameBatch with a user processor', () => {
   const s3 = new S3Client({ region: 'us-west-2' });
   const dependencies = (processFrame: ProcessFrame): WorkerDependencies => ({
-    runs: new DynamoRunStore(world.dynamo.documents, TABLE),
+    runs: new DynamoJobTable(world.dynamo.documents, TABLE),
     frames: new S3FrameStore(s3),
     results: new S3ResultsStore(s3),
     processFrame,
@@ -239,7 +239,7 @@ describe('processFrameBatch with a user processor', () => {
 
   it('throws (so the message is redelivered) when the job table cannot be reached', async () => {
     const { messages } = await fannedOutRun(4);
-    const unreachable = new DynamoRunStore(
+    const unreachable = new DynamoJobTable(
       DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-west-2', maxAttempts: 1 })),
       TABLE,
     );

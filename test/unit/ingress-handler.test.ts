@@ -66,7 +66,8 @@ beforeEach(() => {
   mediaConvert.reset();
   s3.on(HeadObjectCommand).resolves({ ContentLength: 2048, Metadata: {} });
   dynamo.on(PutCommand).resolves({});
-  dynamo.on(UpdateCommand).resolves({});
+  // The job table's writes answer the item after them (ReturnValues ALL_NEW).
+  dynamo.on(UpdateCommand).resolves({ Attributes: { VideoId: 'videos/drive.mp4', RunId: RUN_ID, Status: 'SUBMITTED' } });
   mediaConvert.on(CreateJobCommand).resolves({ Job: { Id: 'job-1', Role: 'r', Settings: {} } });
 });
 
@@ -117,8 +118,8 @@ describe('a new upload', () => {
 
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { VideoId: 'videos/drive.mp4' },
-      ConditionExpression: 'RunId = :runId AND #status = :submitted AND attribute_not_exists(MediaConvertJobId)',
-      ExpressionAttributeValues: expect.objectContaining({ ':jobId': 'job-1', ':runId': RUN_ID }),
+      ConditionExpression: '#RunId = :runId AND #Status IN (:from0) AND attribute_not_exists(#MediaConvertJobId)',
+      ExpressionAttributeValues: expect.objectContaining({ ':setMediaConvertJobId': 'job-1', ':runId': RUN_ID, ':from0': 'SUBMITTED' }),
     });
   });
 
@@ -220,7 +221,7 @@ describe('redelivery and re-upload', () => {
     expect(mediaConvert).toHaveReceivedCommandWith(ListJobsCommand, { Order: 'DESCENDING', Queue: 'Default' });
     expect(mediaConvert).not.toHaveReceivedCommand(CreateJobCommand);
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
-      ExpressionAttributeValues: expect.objectContaining({ ':jobId': 'job-found' }),
+      ExpressionAttributeValues: expect.objectContaining({ ':setMediaConvertJobId': 'job-found' }),
     });
   });
 
@@ -304,10 +305,12 @@ describe('bad input is recorded as FAILED with a stable code', () => {
     const [outcome] = await handler(objectCreatedEvent());
     expect(outcome).toMatchObject({ outcome: 'failed', error: { Code: 'MEDIACONVERT_REJECTED' } });
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
-      ConditionExpression: 'RunId = :runId AND #status IN (:clipping, :submitted)',
+      ConditionExpression: '#RunId = :runId AND #Status IN (:from0, :from1)',
       ExpressionAttributeValues: expect.objectContaining({
-        ':failed': 'FAILED',
-        ':error': { Code: 'MEDIACONVERT_REJECTED', Message: 'MediaConvert refused the job: /settings/inputs/0: bad input' },
+        ':from0': 'CLIPPING',
+        ':from1': 'SUBMITTED',
+        ':setStatus': 'FAILED',
+        ':setError': { Code: 'MEDIACONVERT_REJECTED', Message: 'MediaConvert refused the job: /settings/inputs/0: bad input' },
       }),
     });
   });
@@ -328,9 +331,9 @@ describe('unexpected failures are retried, not swallowed', () => {
     );
     await expect(handler(objectCreatedEvent())).rejects.toThrow('try later');
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
-      UpdateExpression: 'SET LastSubmitError = :error, UpdatedAt = :at',
+      UpdateExpression: 'SET #LastSubmitError = :setLastSubmitError, #UpdatedAt = :setUpdatedAt',
       ExpressionAttributeValues: expect.objectContaining({
-        ':error': { Code: 'SUBMIT_RETRYING', Message: expect.stringContaining('try later') },
+        ':setLastSubmitError': { Code: 'SUBMIT_RETRYING', Message: expect.stringContaining('try later') },
       }),
     });
   });

@@ -1,4 +1,4 @@
-import { DynamoJobStore } from '../../functions/shared/job-store';
+import { DynamoJobTable } from '../../functions/shared/job-table';
 import { normalizeSequencer } from '../../functions/ingress/video-key';
 import type { JobRecord } from '../../pipeline/job-record';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite';
@@ -6,7 +6,7 @@ import { type LocalDynamo, startLocalDynamo } from '../support/dynalite';
 // The condition expressions are the exactly-once guarantee, so they run against a real
 // DynamoDB-compatible server (dynalite), not a mock that would accept any expression.
 let dynamo: LocalDynamo;
-let store: DynamoJobStore;
+let store: DynamoJobTable;
 let table = 0;
 
 beforeAll(async () => {
@@ -18,7 +18,7 @@ afterAll(async () => {
 beforeEach(async () => {
   const name = `jobs-${++table}`;
   await dynamo.createJobTable(name);
-  store = new DynamoJobStore(dynamo.documents, name);
+  store = new DynamoJobTable(dynamo.documents, name);
 });
 
 const record = (runId: string, sequencer: string, overrides: Partial<JobRecord> = {}): JobRecord => ({

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-kinesis-video-archived-media';
 import { ResourceNotFoundException as ControlResourceNotFound } from '@aws-sdk/client-kinesis-video';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite';
-import { DynamoJobStore } from '../../functions/shared/job-store';
+import { DynamoJobTable } from '../../functions/shared/job-table';
 import type { FrameCaptureJobRequest, MediaConverter } from '../../functions/shared/media-converter';
 import type { ObjectStore } from '../../functions/shared/object-store';
 import { KvsStreamArchive } from '../../functions/ingress/kvs-archive';
@@ -119,7 +119,7 @@ class FakeClock implements Clock {
 }
 
 let dynamo: LocalDynamo;
-let jobs: DynamoJobStore;
+let jobs: DynamoJobTable;
 let objects: DrainingObjects;
 let mediaConvert: RecordingMediaConverter;
 let clock: FakeClock;
@@ -129,7 +129,7 @@ let deliveries = 0;
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
   await dynamo.createJobTable(TABLE);
-  jobs = new DynamoJobStore(dynamo.documents, TABLE);
+  jobs = new DynamoJobTable(dynamo.documents, TABLE);
 });
 afterAll(() => dynamo.stop());
 
