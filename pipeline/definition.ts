@@ -24,6 +24,9 @@ export const ENV = {
   framesPerMessage: 'FRAMES_PER_MESSAGE',
   /** How long a fan-in may hold its lease: the worker's timeout, after which Lambda has killed it. */
   fanInLeaseSeconds: 'FAN_IN_LEASE_SECONDS',
+  /** The sweeper: how long a run may go without a write before it is looked at, and how many at once. */
+  stuckAfterMinutes: 'STUCK_AFTER_MINUTES',
+  sweepLimit: 'SWEEP_LIMIT',
 } as const;
 
 /** The Lambda functions of the pipeline: folder under functions/ and suffix of the deployed name. */
@@ -32,6 +35,8 @@ export const FUNCTIONS = {
   completion: { entry: 'functions/completion/handler.ts', nameSuffix: 'completion' },
   frameWorker: { entry: 'functions/frame-worker/handler.ts', nameSuffix: 'frame-worker' },
   deadLetters: { entry: 'functions/frame-dead-letters/handler.ts', nameSuffix: 'frame-dead-letters' },
+  failedEvents: { entry: 'functions/failed-events/handler.ts', nameSuffix: 'failed-events' },
+  sweeper: { entry: 'functions/sweeper/handler.ts', nameSuffix: 'sweeper' },
 } as const;
 
 /**
@@ -138,7 +143,28 @@ const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
  */
 export const FAILURE_QUEUE_SETTINGS = {
   messageRetentionSeconds: FOURTEEN_DAYS,
+  /**
+   * The failed-events function consumes both queues: Lambda refuses a mapping whose queue's
+   * visibility timeout is shorter than the function's timeout, and AWS advises six times it.
+   */
+  visibilityTimeoutSeconds: 6 * 60,
 } as const;
+
+/** The failed-events function's timeout (FAILURE_QUEUE_SETTINGS.visibilityTimeoutSeconds is six of it). */
+export const FAILED_EVENTS_TIMEOUT_SECONDS = 60;
+
+/**
+ * Log lines operators count: the stack turns each into a CloudWatch metric (a metric filter on
+ * the function's log group, namespace METRIC_NAMESPACE, dimension Pipeline) with an alarm.
+ */
+export const OPERATIONS_LOG = {
+  /** The sweeper repaired or ended a run it found stalled (functions/sweeper/). */
+  runSwept: { message: 'run swept', metric: 'RunsSwept', function: 'sweeper' },
+  /** A failed event named no run: recorded under `unattributed/…` (functions/failed-events/). */
+  unattributedEvent: { message: 'unattributed failed event recorded', metric: 'UnattributedFailedEvents', function: 'failedEvents' },
+} as const;
+
+export const METRIC_NAMESPACE = 'VideoFramePipeline';
 
 /**
  * The frame queue's settings, derived in one place for the stack and for local mode's poller.

@@ -26,10 +26,11 @@ export const SERVICE_PRINCIPALS = {
   lambda: 'lambda.amazonaws.com',
   mediaConvert: 'mediaconvert.amazonaws.com',
   events: 'events.amazonaws.com',
+  cloudWatch: 'cloudwatch.amazonaws.com',
 } as const;
 
 /** Denies any request to `resources` that does not use TLS (for S3, TLS 1.2 or later). */
-export function denyInsecureTransport(service: 's3' | 'sqs', resources: readonly string[]): PolicyStatement[] {
+export function denyInsecureTransport(service: 's3' | 'sqs' | 'sns', resources: readonly string[]): PolicyStatement[] {
   const statements: PolicyStatement[] = [
     {
       Sid: 'DenyInsecureTransport',

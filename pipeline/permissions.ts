@@ -12,12 +12,22 @@ import { CLIP_REQUEST_EVENT } from './clip-request';
 import { CLIP_PIECES_PREFIX, JOB_TAG_KEY } from './definition';
 import { type PolicyStatement, SERVICE_PRINCIPALS, denyInsecureTransport } from './iam-policy';
 import { JOB_LIST_INDEX } from './job-record';
+import { OUTCOME_EVENT, REDRIVE_EVENT } from './outcome-event';
 import type { StackConfig } from './stack-config';
 import type { EventRuleSpec, FunctionKey, FunctionSpec } from './topology';
 
 /** Who acts in the pipeline: its four functions, MediaConvert (through its role), and people or CI using the CLI. */
 export type Principal = FunctionKey | 'mediaConvert' | 'cli';
-export const PRINCIPALS: readonly Principal[] = ['ingress', 'completion', 'frameWorker', 'deadLetters', 'mediaConvert', 'cli'];
+export const PRINCIPALS: readonly Principal[] = [
+  'ingress',
+  'completion',
+  'frameWorker',
+  'deadLetters',
+  'failedEvents',
+  'sweeper',
+  'mediaConvert',
+  'cli',
+];
 
 export type BucketName = 'ingress' | 'frames' | 'egress';
 export type QueueName = 'frames' | 'frames-dead-letters' | 'ingress-failures' | 'completion-failures';
@@ -31,6 +41,9 @@ export interface PermissionResources {
   readonly jobTable: string;
   readonly queues: Readonly<Record<QueueName, string>>;
   readonly mediaConvertRole: string;
+  /** The notifications topic (alarms and outcome events) and the account's root, for its key's policy. */
+  readonly notificationTopic: string;
+  readonly accountRoot: string;
 }
 
 export interface PipelinePermissions {
@@ -40,7 +53,20 @@ export interface PipelinePermissions {
   readonly trust: Readonly<Record<FunctionKey | 'mediaConvert', readonly PolicyStatement[]>>;
   readonly bucketPolicies: Readonly<Record<BucketName, readonly PolicyStatement[]>>;
   readonly queuePolicies: Readonly<Record<QueueName, readonly PolicyStatement[]>>;
+  /** Who may publish to the notifications topic: this stack's alarms and its outcome rule, over TLS. */
+  readonly topicPolicy: readonly PolicyStatement[];
+  /**
+   * The policy of the topic's customer managed key. CloudWatch alarms and EventBridge cannot
+   * publish to a topic encrypted with the AWS managed key (alias/aws/sns): its policy cannot
+   * grant them. The account administers the key; the two services may only use it.
+   */
+  readonly notificationKeyPolicy: readonly PolicyStatement[];
 }
+
+/** The rule that sends outcome events to the notifications topic (when operations.notifyOutcomes is not 'none'). */
+export const NOTIFY_OUTCOMES_RULE_SUFFIX = 'notify-outcomes';
+/** Every alarm's name starts with `<namePrefix>-alarm-`: the topic's policy admits exactly those. */
+export const ALARM_NAME_INFIX = 'alarm-';
 
 export function pipelinePermissions(
   config: StackConfig,
@@ -74,6 +100,18 @@ export function pipelinePermissions(
   const clipPieces = objectsIn('ingress', `${CLIP_PIECES_PREFIX}*`);
   const thisPipelinesJobs = (tag: 'aws:RequestTag' | 'aws:ResourceTag') => ({ StringEquals: { [`${tag}/${JOB_TAG_KEY}`]: config.namePrefix } });
   const clipsConfigured = config.kvsStreams.length > 0;
+  // PutEvents on the default bus of events of one source and the listed detail types only.
+  // Both keys are multivalued (one value per entry): every entry must match, and a request
+  // without them must not pass as "all of none".
+  const putEvents = (Sid: string, source: string, detailTypes: readonly string[]) =>
+    allow(Sid, 'events:PutEvents', arn('events', 'event-bus/default'), {
+      'ForAllValues:StringEquals': { 'events:source': [source], 'events:detail-type': [...detailTypes] },
+      Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+    });
+  // Every function that can finish a run says so on the bus (pipeline/outcome-event.ts).
+  const announceOutcomes = putEvents('AnnounceOutcomes', OUTCOME_EVENT.source, [OUTCOME_EVENT.completed, OUTCOME_EVENT.failed]);
+  const readBatchResults = allow('ReadBatchResults', 's3:GetObject', objectsIn('frames', '*/batches/*'));
+  const readJobsByStatus = allow('FindRunsByStatus', 'dynamodb:Query', `${resources.jobTable}/index/${JOB_LIST_INDEX.name}`);
 
   const identity: Record<Principal, PolicyStatement[]> = {
     ingress: [
@@ -96,6 +134,7 @@ export function pipelinePermissions(
         StringEquals: { 'iam:PassedToService': SERVICE_PRINCIPALS.mediaConvert },
       }),
       keepFailedEvents('ingress-failures'),
+      announceOutcomes,
       ...(clipsConfigured
         ? [
             // Pieces are multipart uploads; a failed one is aborted, never left half written.
@@ -121,6 +160,7 @@ export function pipelinePermissions(
       // A video with no frames is completed at once, with empty results.
       writeResults,
       keepFailedEvents('completion-failures'),
+      announceOutcomes,
     ],
     frameWorker: [
       writeOwnLogs('frameWorker'),
@@ -130,6 +170,7 @@ export function pipelinePermissions(
       batchResults,
       writeResults,
       consumeQueue('ConsumeFrameQueue', 'frames'),
+      announceOutcomes,
     ],
     deadLetters: [
       writeOwnLogs('deadLetters'),
@@ -138,6 +179,31 @@ export function pipelinePermissions(
       batchResults,
       writeResults,
       consumeQueue('ConsumeDeadLetters', 'frames-dead-letters'),
+      announceOutcomes,
+    ],
+    failedEvents: [
+      writeOwnLogs('failedEvents'),
+      // PutItem records an upload whose run was never claimed, or a malformed clip request.
+      trackJobs(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+      allow(
+        'ConsumeFailedEvents',
+        ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+        [queues['ingress-failures'], queues['completion-failures']],
+      ),
+      announceOutcomes,
+    ],
+    sweeper: [
+      writeOwnLogs('sweeper'),
+      trackJobs(['dynamodb:GetItem', 'dynamodb:UpdateItem']),
+      readJobsByStatus,
+      // What a stalled run's job became: only this pipeline's jobs.
+      allow('ReadOwnJobs', 'mediaconvert:GetJob', arn('mediaconvert', 'jobs/*'), thisPipelinesJobs('aws:ResourceTag')),
+      // Repairs finish what the completion function and the fan-in would have done.
+      listFrames,
+      allow('FanOutFrames', 'sqs:SendMessage', queues.frames),
+      readBatchResults,
+      writeResults,
+      announceOutcomes,
     ],
     mediaConvert: [
       // Uploads and the pieces of KVS clips.
@@ -166,16 +232,10 @@ export function pipelinePermissions(
       listFrames,
       allow('ReadJobs', ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources.jobTable),
       allow('ListJobs', 'dynamodb:Query', `${resources.jobTable}/index/${JOB_LIST_INDEX.name}`),
-      ...(clipsConfigured
-        ? [
-            allow('RequestClips', 'events:PutEvents', arn('events', 'event-bus/default'), {
-              // events:source is multivalued (one value per entry): every entry's source must be
-              // the clip request's, and a request without one must not pass as "all of none".
-              'ForAllValues:StringEquals': { 'events:source': [CLIP_REQUEST_EVENT.source] },
-              Null: { 'events:source': 'false' },
-            }),
-          ]
-        : []),
+      // `frames redrive`: the kept event of a run the pipeline gave up on, back to its function.
+      // Only that detail type: the CLI cannot forge a run's outcome event.
+      putEvents('RedriveRuns', REDRIVE_EVENT.source, [REDRIVE_EVENT.detailType]),
+      ...(clipsConfigured ? [putEvents('RequestClips', CLIP_REQUEST_EVENT.source, [CLIP_REQUEST_EVENT.detailType])] : []),
     ],
   };
 
@@ -188,6 +248,8 @@ export function pipelinePermissions(
     completion: functionTrust,
     frameWorker: functionTrust,
     deadLetters: functionTrust,
+    failedEvents: functionTrust,
+    sweeper: functionTrust,
     // Only MediaConvert acting for this account, from one of its queues in this region
     // (confused-deputy protection: AWS documents aws:SourceArn as the queue's ARN).
     mediaConvert: assumedBy(SERVICE_PRINCIPALS.mediaConvert, {
@@ -212,9 +274,43 @@ export function pipelinePermissions(
     ];
   };
 
+  const thisAccount = { StringEquals: { 'aws:SourceAccount': resources.accountId } };
+  const topicPolicy: PolicyStatement[] = [
+    {
+      Sid: 'AlarmsPublish',
+      Effect: 'Allow',
+      Principal: { Service: SERVICE_PRINCIPALS.cloudWatch },
+      Action: 'sns:Publish',
+      Resource: resources.notificationTopic,
+      Condition: { ...thisAccount, ArnLike: { 'aws:SourceArn': arn('cloudwatch', `alarm:${config.namePrefix}-${ALARM_NAME_INFIX}*`) } },
+    },
+    {
+      Sid: 'OutcomeRulePublishes',
+      Effect: 'Allow',
+      Principal: { Service: SERVICE_PRINCIPALS.events },
+      Action: 'sns:Publish',
+      Resource: resources.notificationTopic,
+      Condition: { ArnEquals: { 'aws:SourceArn': arn('events', `rule/${config.namePrefix}-${NOTIFY_OUTCOMES_RULE_SUFFIX}`) } },
+    },
+    ...denyInsecureTransport('sns', [resources.notificationTopic]),
+  ];
+  const notificationKeyPolicy: PolicyStatement[] = [
+    { Sid: 'AccountAdministersKey', Effect: 'Allow', Principal: { AWS: resources.accountRoot }, Action: 'kms:*', Resource: '*' },
+    {
+      Sid: 'AlarmsAndRulesEncrypt',
+      Effect: 'Allow',
+      Principal: { Service: [SERVICE_PRINCIPALS.cloudWatch, SERVICE_PRINCIPALS.events] },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Resource: '*',
+      Condition: thisAccount,
+    },
+  ];
+
   return {
     identity,
     trust,
+    topicPolicy,
+    notificationKeyPolicy,
     bucketPolicies: { ingress: tlsOnlyBucket('ingress'), frames: tlsOnlyBucket('frames'), egress: tlsOnlyBucket('egress') },
     queuePolicies: {
       frames: denyInsecureTransport('sqs', [queues.frames]),

@@ -35,6 +35,26 @@ export interface StackConfig {
   /** Tags applied to every resource. */
   readonly tags: Readonly<Record<string, string>>;
   readonly processing: ProcessingSettings;
+  readonly operations: OperationsSettings;
+}
+
+/** How the pipeline looks after itself and whom it tells (README, "Operations"). */
+export interface OperationsSettings {
+  /** How often the sweeper looks for stalled runs (an EventBridge schedule). */
+  readonly sweepEveryMinutes: number;
+  /**
+   * A run in a running state whose record has not changed for this long is looked at by the
+   * sweeper: repaired when it can be, FAILED with RUN_STALLED when it cannot. Longer than the
+   * longest a healthy run goes without a write (a MediaConvert job reports progress every 10 s;
+   * a worker counts a batch within its timeout).
+   */
+  readonly stuckAfterMinutes: number;
+  /** Runs the sweeper repairs in one invocation at most; the rest wait for the next. */
+  readonly sweepLimit: number;
+  /** Email addresses subscribed to the notifications topic (alarms, and the outcome events below). */
+  readonly notificationEmails: readonly string[];
+  /** Which outcome events the topic also receives: none, failed runs only, or every run. */
+  readonly notifyOutcomes: 'none' | 'failed' | 'all';
 }
 
 /** How frames are fanned out to workers and processed. */
@@ -77,6 +97,13 @@ export const DEFAULT_STACK_CONFIG: StackConfig = {
     maxReceiveCount: 3,
     workerTimeoutSeconds: 180,
     workerMemoryMb: 1536,
+  },
+  operations: {
+    sweepEveryMinutes: 5,
+    stuckAfterMinutes: 30,
+    sweepLimit: 50,
+    notificationEmails: [],
+    notifyOutcomes: 'failed',
   },
 };
 
@@ -169,6 +196,16 @@ const stackConfigSchema = z
         workerMemoryMb: z.number().int().min(512).max(10240),
       })
       .strict(),
+    operations: z
+      .object({
+        sweepEveryMinutes: z.number().int().min(1).max(1440),
+        // At least the ingress function's timeout: a run it is still clipping is not stalled.
+        stuckAfterMinutes: z.number().int().min(16).max(10080),
+        sweepLimit: z.number().int().min(1).max(500),
+        notificationEmails: z.array(z.string().email('must be an email address')),
+        notifyOutcomes: z.enum(['none', 'failed', 'all']),
+      })
+      .strict(),
   })
   .strict();
 
@@ -177,9 +214,10 @@ export class InvalidStackConfigError extends Error {
 }
 
 /** Overrides as a person writes them in frames.config.json: any field; capture and processing fields one by one. */
-export type StackConfigOverrides = Partial<Omit<StackConfig, 'capture' | 'processing'>> & {
+export type StackConfigOverrides = Partial<Omit<StackConfig, 'capture' | 'processing' | 'operations'>> & {
   readonly capture?: Partial<CaptureSettings>;
   readonly processing?: Partial<ProcessingSettings>;
+  readonly operations?: Partial<OperationsSettings>;
 };
 
 /** Merges overrides onto the defaults and checks the result; throws naming every bad field. */
@@ -189,6 +227,7 @@ export function resolveStackConfig(overrides: StackConfigOverrides = {}): StackC
     ...overrides,
     capture: { ...DEFAULT_STACK_CONFIG.capture, ...overrides.capture },
     processing: { ...DEFAULT_STACK_CONFIG.processing, ...overrides.processing },
+    operations: { ...DEFAULT_STACK_CONFIG.operations, ...overrides.operations },
   };
   const result = stackConfigSchema.safeParse(merged);
   if (!result.success) {

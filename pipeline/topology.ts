@@ -8,12 +8,14 @@ import { formatFrameRate } from './capture-settings';
 import { CLIP_REQUEST_EVENT } from './clip-request';
 import {
   ENV,
+  FAILED_EVENTS_TIMEOUT_SECONDS,
   FUNCTIONS,
   clipRequestedPattern,
   frameQueueSettings,
   jobStateChangedPattern,
   videoUploadedPattern,
 } from './definition';
+import { redrivePattern } from './outcome-event';
 import { type StackConfig, resolveProcessorPath } from './stack-config';
 
 /** The names (or, in Terraform, references) of the resources the functions are wired to. */
@@ -51,16 +53,28 @@ export interface EventRuleSpec {
 }
 
 export interface QueueConsumerSpec {
-  readonly queue: 'frames' | 'frames-dead-letters';
+  readonly queue: 'frames' | 'frames-dead-letters' | 'ingress-failures' | 'completion-failures';
   readonly target: FunctionKey;
   readonly batchSize: number;
   readonly maximumConcurrency: number;
+}
+
+/** A function invoked on a schedule (an EventBridge rule with a rate expression). */
+export interface ScheduleSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly everyMinutes: number;
+  readonly target: FunctionKey;
 }
 
 /** Lambda retries a failed asynchronous invocation twice (its maximum), then gives up to the queue. */
 export const ASYNC_INVOCATION_RETRIES = 2;
 /** Dead-lettered batches are rare; two at a time is plenty and leaves concurrency to the workers. */
 export const DEAD_LETTER_CONCURRENCY = 2;
+/** Failed events are rarer still; one at a time per queue keeps their writes simple to follow. */
+export const FAILED_EVENTS_CONCURRENCY = 2;
+/** The sweeper does bounded work (operations.sweepLimit runs), each a few calls. */
+export const SWEEPER_TIMEOUT_SECONDS = 300;
 /** Listing a million frames (1,000 pages) and sending 10,000 messages fits well inside this. */
 export const COMPLETION_TIMEOUT_SECONDS = 900;
 
@@ -107,6 +121,8 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
     [ENV.egressBucket]: resources.egressBucket,
     // A fan-in can live as long as the function that runs it; then another may take over.
     [ENV.fanInLeaseSeconds]: String(processing.workerTimeoutSeconds),
+    // Named in the outcome events every function that finishes a run puts on the bus.
+    [ENV.pipelineName]: config.namePrefix,
   };
 
   const functions: Record<FunctionKey, FunctionSpec> = {
@@ -163,6 +179,34 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
       timeoutSeconds: processing.workerTimeoutSeconds,
       environment: processingEnvironment,
     },
+    failedEvents: {
+      key: 'failedEvents',
+      name: name(FUNCTIONS.failedEvents.nameSuffix),
+      entry: FUNCTIONS.failedEvents.entry,
+      description: 'Marks the run of each event that failed every retry FAILED, keeping the event for frames redrive',
+      memoryMb: 256,
+      timeoutSeconds: FAILED_EVENTS_TIMEOUT_SECONDS,
+      environment: {
+        [ENV.jobTable]: resources.jobTable,
+        [ENV.ingressBucket]: resources.ingressBucket,
+        [ENV.pipelineName]: config.namePrefix,
+      },
+    },
+    sweeper: {
+      key: 'sweeper',
+      name: name(FUNCTIONS.sweeper.nameSuffix),
+      entry: FUNCTIONS.sweeper.entry,
+      description: 'Finds runs stalled in a running state and repairs or ends each',
+      memoryMb: 512,
+      timeoutSeconds: SWEEPER_TIMEOUT_SECONDS,
+      environment: {
+        ...processingEnvironment,
+        [ENV.frameQueueUrl]: resources.frameQueueUrl,
+        [ENV.framesPerMessage]: String(processing.framesPerMessage),
+        [ENV.stuckAfterMinutes]: String(config.operations.stuckAfterMinutes),
+        [ENV.sweepLimit]: String(config.operations.sweepLimit),
+      },
+    },
   };
 
   const rules = pipelineRules(config, resources.ingressBucket);
@@ -175,9 +219,20 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
       maximumConcurrency: queueSettings.maximumConcurrency,
     },
     { queue: 'frames-dead-letters', target: 'deadLetters', batchSize: 1, maximumConcurrency: DEAD_LETTER_CONCURRENCY },
+    { queue: 'ingress-failures', target: 'failedEvents', batchSize: 1, maximumConcurrency: FAILED_EVENTS_CONCURRENCY },
+    { queue: 'completion-failures', target: 'failedEvents', batchSize: 1, maximumConcurrency: FAILED_EVENTS_CONCURRENCY },
   ];
 
-  return { functions, rules, queueConsumers };
+  const schedules: ScheduleSpec[] = [
+    {
+      name: name('sweep'),
+      description: 'Looks for runs stalled in a running state',
+      everyMinutes: config.operations.sweepEveryMinutes,
+      target: 'sweeper',
+    },
+  ];
+
+  return { functions, rules, queueConsumers, schedules };
 }
 
 export type PipelineTopology = ReturnType<typeof pipelineTopology>;
@@ -207,6 +262,20 @@ export function pipelineRules(config: StackConfig, ingressBucket: string): Event
       name: name('job-state'),
       description: "One of this pipeline's MediaConvert jobs changed state",
       pattern: jobStateChangedPattern(config.namePrefix),
+      target: 'completion',
+      failureQueue: 'completion-failures',
+    },
+    {
+      name: name('redrive-ingress'),
+      description: 'frames redrive sent back an event the ingress function failed on',
+      pattern: redrivePattern(config.namePrefix, 'ingress'),
+      target: 'ingress',
+      failureQueue: 'ingress-failures',
+    },
+    {
+      name: name('redrive-completion'),
+      description: 'frames redrive sent back an event the completion function failed on',
+      pattern: redrivePattern(config.namePrefix, 'completion'),
       target: 'completion',
       failureQueue: 'completion-failures',
     },

@@ -37,7 +37,10 @@ export async function provisionStackResources(
     MessageRetentionPeriod: String(settings.messageRetentionSeconds),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount: settings.maxReceiveCount }),
   });
-  const failureQueueAttributes = { MessageRetentionPeriod: String(FAILURE_QUEUE_SETTINGS.messageRetentionSeconds) };
+  const failureQueueAttributes = {
+    MessageRetentionPeriod: String(FAILURE_QUEUE_SETTINGS.messageRetentionSeconds),
+    VisibilityTimeout: String(FAILURE_QUEUE_SETTINGS.visibilityTimeoutSeconds),
+  };
   return {
     frameQueueUrl,
     frameQueueArn: await queueArn(clients.sqs, frameQueueUrl),

@@ -31,6 +31,8 @@ export const LOCAL_PRINCIPAL_KEYS: Readonly<Record<Principal, Credentials>> = {
   completion: { accessKeyId: 'LOCALFRAMESCOMPLETION', secretAccessKey: 'local-frames-completion-secret' },
   frameWorker: { accessKeyId: 'LOCALFRAMESWORKER', secretAccessKey: 'local-frames-worker-secret' },
   deadLetters: { accessKeyId: 'LOCALFRAMESDEADLETTERS', secretAccessKey: 'local-frames-dead-letters-secret' },
+  failedEvents: { accessKeyId: 'LOCALFRAMESFAILEDEVENTS', secretAccessKey: 'local-frames-failed-events-secret' },
+  sweeper: { accessKeyId: 'LOCALFRAMESSWEEPER', secretAccessKey: 'local-frames-sweeper-secret' },
   mediaConvert: { accessKeyId: 'LOCALFRAMESMEDIACONVERT', secretAccessKey: 'local-frames-mediaconvert-secret' },
 };
 
@@ -78,6 +80,9 @@ export function localAccessControl(
     jobTable: localTableArn(names.jobTable),
     queues: Object.fromEntries(Object.entries(queueNames).map(([key, name]) => [key, localQueueArn(name)])) as Record<QueueName, string>,
     mediaConvertRole,
+    // Local mode has no SNS: the topic's policies are rendered by the stack only.
+    notificationTopic: localArn('sns', resourceName(config, 'notifications')),
+    accountRoot: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:root`,
   });
   const arnOf = (principal: Principal) =>
     principal === 'cli'

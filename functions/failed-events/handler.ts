@@ -1,0 +1,4 @@
+/** Being written: replaced within this session. */
+export async function handler(): Promise<void> {
+  throw new Error('not yet written');
+}
