@@ -15,7 +15,7 @@ export interface FailureQueueProps {
 /**
  * Where events that could not be handled are kept instead of lost: deliveries EventBridge could
  * not make to a function, and the function's invocations that failed every retry. Encrypted; only
- * the rules named in `keepFailuresOf` may send to it.
+ * the rules named in `keepFailuresOf` may send to it. The failed-events function consumes it.
  */
 export class FailureQueue extends Construct {
   readonly queue: SqsQueue;
@@ -26,6 +26,9 @@ export class FailureQueue extends Construct {
       name: props.queueName,
       sqsManagedSseEnabled: true,
       messageRetentionSeconds: FAILURE_QUEUE_SETTINGS.messageRetentionSeconds,
+      // The failed-events function consumes it: Lambda refuses a mapping on a queue whose
+      // visibility timeout is below the function's timeout.
+      visibilityTimeoutSeconds: FAILURE_QUEUE_SETTINGS.visibilityTimeoutSeconds,
     });
   }
 

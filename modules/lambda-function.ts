@@ -36,6 +36,8 @@ export interface LambdaFunctionProps {
 export class LambdaFunction extends Construct {
   readonly function: LambdaFunctionResource;
   readonly role: IamRole;
+  /** `/aws/lambda/<name>`, where the function logs JSON: metric filters read it. */
+  readonly logGroup: CloudwatchLogGroup;
   /** The role's inline policy: anything Lambda validates against the role (a mapping) depends on it. */
   readonly policy: IamRolePolicyResource;
 
@@ -43,10 +45,10 @@ export class LambdaFunction extends Construct {
     super(scope, id);
     const { spec } = props;
 
-    const logGroup = new CloudwatchLogGroup(this, 'logs', {
+    const logGroup = (this.logGroup = new CloudwatchLogGroup(this, 'logs', {
       name: `/aws/lambda/${spec.name}`,
       retentionInDays: props.logRetentionDays,
-    });
+    }));
 
     this.role = new IamRole(this, 'role', {
       name: spec.name,

@@ -27,6 +27,8 @@ export const ENV = {
   /** The sweeper: how long a run may go without a write before it is looked at, and how many at once. */
   stuckAfterMinutes: 'STUCK_AFTER_MINUTES',
   sweepLimit: 'SWEEP_LIMIT',
+  /** Deliveries of a frame batch before it is dead-lettered: how long the sweeper waits on a fanned-out run. */
+  maxReceiveCount: 'MAX_RECEIVE_COUNT',
 } as const;
 
 /** The Lambda functions of the pipeline: folder under functions/ and suffix of the deployed name. */

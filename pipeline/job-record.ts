@@ -199,6 +199,12 @@ export interface JobRecord {
   /** When the sweeper last repaired or ended this run, and what it did. */
   readonly SweptAt?: string;
   readonly SweptAction?: string;
+  /** Repairs the sweeper has attempted on this run: after MAX_SWEEP_ATTEMPTS it ends the run instead. */
+  readonly SweepAttempts?: number;
+  /** Set by the failed-events function: the sweeper repairs this run on its next pass, not after its threshold. */
+  readonly RepairRequestedAt?: string;
+  /** The last error of a function that failed on this run (kept while the run is being repaired). */
+  readonly LastError?: string;
   /** When the run's outcome event ("Video Frames Completed" or "Failed") was put on the bus. */
   readonly AnnouncedAt?: string;
   /** When `frames redrive` last sent this run's kept event back. */

@@ -68,8 +68,14 @@ export const RUN_LIFECYCLE = {
   reopenRun: { from: [failed] },
   /** The run's outcome event was put on the bus (once the run is final). */
   recordAnnounced: { from: FINAL_STATUSES },
-  /** The sweeper notes what it did to a run it found past its threshold. */
+  /** The sweeper notes what it did to a run it found past its threshold (and counts its attempts). */
   recordSwept: { from: RUNNING_STATUSES },
+  /**
+   * The completion function failed on a job's final event every retry, but MediaConvert's own
+   * record of the job lets the sweeper redo what it would have done: the failed-events function
+   * asks it to, rather than failing a run that can still finish.
+   */
+  requestRepair: { from: [submitted, extracting, processing] },
 } as const satisfies Record<string, Transition>;
 
 export type RunOperation = keyof typeof RUN_LIFECYCLE;

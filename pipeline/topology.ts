@@ -205,6 +205,7 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
         [ENV.framesPerMessage]: String(processing.framesPerMessage),
         [ENV.stuckAfterMinutes]: String(config.operations.stuckAfterMinutes),
         [ENV.sweepLimit]: String(config.operations.sweepLimit),
+        [ENV.maxReceiveCount]: String(processing.maxReceiveCount),
       },
     },
   };

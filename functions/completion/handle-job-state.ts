@@ -5,6 +5,7 @@ import type { RunRef, RunStore } from '../shared/job-table';
 import { type JobError, type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
 import { batchCountOf, frameBatchMessages } from './frame-batches';
 import { frameOutputOf } from './frame-output';
+import { mayStart } from '../../pipeline/run-lifecycle';
 import type { CompletedOutput, JobStateChange } from './job-state-events';
 
 export interface CompletionSettings {
@@ -184,11 +185,7 @@ async function completeExtraction(
 function awaitsFrameCount(record: JobRecord | undefined, change: JobStateChange): record is JobRecord {
   if (!record || record.RunId !== change.runId) return false;
   if (record.MediaConvertJobId && record.MediaConvertJobId !== change.jobId) return false;
-  return (
-    record.Status === JOB_STATUS.submitted ||
-    record.Status === JOB_STATUS.extracting ||
-    (record.Status === JOB_STATUS.processing && !record.FannedOutAt)
-  );
+  return mayStart('startProcessing', record.Status) && (record.Status !== JOB_STATUS.processing || !record.FannedOutAt);
 }
 
 /** Records a run whose frames could not be counted as FAILED (unless the event is a stale one). */

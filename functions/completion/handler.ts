@@ -1,21 +1,21 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SqsFrameQueue } from '../shared/frame-queue';
 import { S3FrameStore } from '../shared/frame-store';
-import { logger } from '../shared/logger';
+import { forRun, logger, withLogContext } from '../shared/logger';
+import { announcingJobTable } from '../shared/outcome-events';
 import { S3ResultsStore } from '../shared/results-store';
-import { DynamoJobTable } from '../shared/job-table';
+import { redrivenEventOf } from '../../pipeline/outcome-event';
 import { loadCompletionConfig } from './config';
 import { type CompletionDependencies, type CompletionOutcome, handleJobStateChange } from './handle-job-state';
 import { jobStateChangeOf } from './job-state-events';
 
 const config = loadCompletionConfig();
 const s3 = new S3Client({});
+const table = announcingJobTable(config.jobTable, config.pipelineName);
 
 const dependencies: CompletionDependencies = {
-  runs: new DynamoJobTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
+  runs: table,
   frames: new S3FrameStore(s3),
   results: new S3ResultsStore(s3),
   queue: new SqsFrameQueue(new SQSClient({}), config.frameQueueUrl),
@@ -24,17 +24,23 @@ const dependencies: CompletionDependencies = {
 };
 
 /**
- * Completion: a "MediaConvert Job State Change" event in; progress, failure, or the frame count and
- * the fan-out to the frame queue out. Throws on unexpected failures so EventBridge's invocation is
- * retried (and, when retries run out, kept in the completion failure queue).
+ * Completion: a "MediaConvert Job State Change" event in (also when `frames redrive` sends one
+ * back); progress, failure, or the frame count and the fan-out to the frame queue out. Throws on
+ * unexpected failures so EventBridge's invocation is retried (and, when retries run out, kept in
+ * the completion failure queue, whose consumer marks the run FAILED).
  */
-export async function handler(event: unknown): Promise<CompletionOutcome | undefined> {
-  const change = jobStateChangeOf(event);
+export const handler = withLogContext(async (received: unknown): Promise<CompletionOutcome | undefined> => {
+  const redrive = redrivenEventOf(received);
+  const change = jobStateChangeOf(redrive ? redrive.event : received);
   if (!change) {
     logger.info('job state ignored: not a state or a job of this pipeline');
     return undefined;
   }
+  forRun(change);
+  // A run the pipeline gave up on resumes from the status it failed in, then the event is
+  // handled as it would have been the first time.
+  if (redrive) await table.reopenRun(change, dependencies.now().toISOString());
   const outcome = await handleJobStateChange(dependencies, change);
   logger.info('job state handled', { ...outcome });
   return outcome;
-}
+});

@@ -1,15 +1,13 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 // Resolved at build time to the processor the stack configuration names (default-processor.ts).
 import { processFrame } from '@frames/processor';
 import { readFrameBatchRecord } from '../shared/frame-message-schema';
 import { S3FrameStore } from '../shared/frame-store';
-import { logger } from '../shared/logger';
+import { forRun, logger, withLogContext } from '../shared/logger';
 import { handleMessagesOneByOne } from '../shared/sqs-batch';
 import { S3ResultsStore } from '../shared/results-store';
-import { DynamoJobTable } from '../shared/job-table';
+import { announcingJobTable } from '../shared/outcome-events';
 import { loadWorkerConfig } from '../shared/worker-config';
 import { type WorkerDependencies, processFrameBatch } from './process-batch';
 
@@ -17,7 +15,7 @@ const config = loadWorkerConfig();
 const s3 = new S3Client({});
 
 const dependencies: WorkerDependencies = {
-  runs: new DynamoJobTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
+  runs: announcingJobTable(config.jobTable, config.pipelineName),
   frames: new S3FrameStore(s3),
   results: new S3ResultsStore(s3),
   processFrame,
@@ -28,6 +26,7 @@ const dependencies: WorkerDependencies = {
 /** One message: a batch of frames. Throwing reports just this message as failed (redelivered). */
 async function handleRecord(record: SQSRecord): Promise<void> {
   const message = readFrameBatchRecord(record, 'reported failed; it moves to the dead-letter queue after maxReceiveCount receives');
+  forRun(message);
   const outcome = await processFrameBatch(dependencies, message);
   logger.info('frame batch handled', { ...outcome, messageId: record.messageId });
 }
@@ -37,6 +36,6 @@ async function handleRecord(record: SQSRecord): Promise<void> {
  * (the event source mapping has ReportBatchItemFailures), so one bad message never makes its
  * neighbours run again.
  */
-export function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  return handleMessagesOneByOne(event, context, handleRecord);
-}
+export const handler = withLogContext((event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  handleMessagesOneByOne(event, context, handleRecord),
+);

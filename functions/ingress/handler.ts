@@ -1,12 +1,11 @@
 import type { Context } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoJobTable } from '../shared/job-table';
-import { logger } from '../shared/logger';
+import { forRun, logger, withLogContext } from '../shared/logger';
 import { SdkMediaConverter, createMediaConvertClient } from '../shared/media-converter';
 import { S3ObjectStore } from '../shared/object-store';
+import { announcingJobTable } from '../shared/outcome-events';
+import { redrivenEventOf } from '../../pipeline/outcome-event';
 import { clipDeliveryOf } from './clip-requests';
 import { loadIngressConfig } from './config';
 import { KvsStreamArchive } from './kvs-archive';
@@ -18,7 +17,7 @@ import { uploadedObjectsOf } from './uploaded-objects';
 const config = loadIngressConfig();
 
 const dependencies: IngressDependencies = {
-  jobs: new DynamoJobTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), config.jobTable),
+  jobs: announcingJobTable(config.jobTable, config.pipelineName),
   objects: new S3ObjectStore(new S3Client({})),
   mediaConvert: new SdkMediaConverter(createMediaConvertClient()),
   // Kept for the execution environment's life: it caches each stream's data endpoint.
@@ -29,22 +28,30 @@ const dependencies: IngressDependencies = {
 
 /**
  * Ingress: an uploaded video (EventBridge "Object Created", or S3 notification records) or a KVS
- * clip request (EventBridge "Clip Requested", or invoked directly) in; one MediaConvert
- * frame-capture job per video out. Input a person can fix is recorded as a FAILED job; anything
- * else throws so the event is retried.
+ * clip request (EventBridge "Clip Requested", or invoked directly) in, also when `frames redrive`
+ * sends one back; one MediaConvert frame-capture job per video out. Input a person can fix is
+ * recorded as a FAILED job; anything else throws so the event is retried.
  */
-export async function handler(event: unknown, context?: Pick<Context, 'awsRequestId'>): Promise<SubmitOutcome[]> {
+export const handler = withLogContext(async (received: unknown, context?: Pick<Context, 'awsRequestId'>): Promise<SubmitOutcome[]> => {
+  const redrive = redrivenEventOf(received);
+  const event = redrive ? redrive.event : received;
+  if (redrive) {
+    forRun(redrive.detail);
+    logger.info('redriven event received');
+  }
   const clip = clipDeliveryOf(event, context?.awsRequestId, dependencies.now());
   if (clip) {
-    const outcome = await submitClip(dependencies, clip);
+    const outcome = await submitClip(dependencies, { ...clip, redriven: redrive !== undefined });
+    if ('videoId' in outcome) forRun(outcome);
     logger.info('clip request handled', { ...outcome });
     return [outcome];
   }
   const outcomes: SubmitOutcome[] = [];
   for (const object of uploadedObjectsOf(event)) {
-    const outcome = await submitVideo(dependencies, object);
+    const outcome = await submitVideo(dependencies, object, redrive !== undefined);
+    if ('videoId' in outcome) forRun(outcome);
     logger.info('upload handled', { ...outcome });
     outcomes.push(outcome);
   }
   return outcomes;
-}
+});

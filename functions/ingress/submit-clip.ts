@@ -9,7 +9,7 @@ import { resolveCaptureSettings } from './capture-overrides';
 import { type ClipPiece, clipTimeline, planClipPieces } from './clip-pieces';
 import { type StreamArchive, type TimeRange } from './kvs-archive';
 import { type Clock, FragmentPacer, KVS_THROTTLE_RETRY, isThrottled, realClock, retryWhileThrottled } from './kvs-throttle';
-import { type IngressDependencies, type SubmitOutcome, recordRejected, submitClaimedRun } from './submit-job';
+import { type IngressDependencies, type SubmitOutcome, recordRejected, reopenedIfRedriven, submitClaimedRun } from './submit-job';
 import { normalizeSequencer, storagePrefixForVideo } from './video-key';
 
 /** One clip request as it reached the function. */
@@ -18,6 +18,8 @@ export interface ClipDelivery {
   /** Stable across redeliveries: the EventBridge event id, the request's own id, or Lambda's request id. */
   readonly requestId: string;
   readonly receivedAt: Date;
+  /** The event came back through `frames redrive`: a run the pipeline gave up on may resume. */
+  readonly redriven?: boolean;
 }
 
 /** How clipping waits: injectable so tests need not sleep. */
@@ -56,24 +58,8 @@ export async function submitClip(
 ): Promise<SubmitOutcome> {
   const { request } = delivery;
   const checked = checkClipRequest(request);
-  const videoId = checked.request?.videoId ?? request.videoId ?? `kvs/${request.stream}/${request.start}--${request.end}`;
-  const runId = createHash('sha256').update(`clip\n${videoId}\n${delivery.requestId}`).digest('hex').slice(0, 20);
-  const run: ClipRun = { videoId, runId, layout: runLayout(`${storagePrefixForVideo(videoId)}/${runId}`) };
-  const at = dependencies.now().toISOString();
-  const source = {
-    VideoId: videoId,
-    RunId: runId,
-    SourceBucket: dependencies.settings.ingressBucket,
-    SourceKey: run.layout.clipPiecesPrefix,
-    // Requests have no S3 sequencer; the time received orders requests for one video id the same way.
-    SourceSequencer: normalizeSequencer(delivery.receivedAt.getTime().toString(16).padStart(16, '0')),
-    SourceStream: request.stream,
-    ClipStart: checked.request ? new Date(checked.request.startMs).toISOString() : request.start,
-    ClipEnd: checked.request ? new Date(checked.request.endMs).toISOString() : request.end,
-    ClipTimestampType: checked.request?.timestampType ?? request.timestampType ?? 'PRODUCER_TIMESTAMP',
-    CreatedAt: at,
-    UpdatedAt: at,
-  };
+  const { run, source } = clipRunOf(delivery, dependencies.settings.ingressBucket, dependencies.now());
+  const { videoId, runId } = run;
 
   let capture: CaptureSettings;
   try {
@@ -111,8 +97,8 @@ export async function submitClip(
       claimedNow,
     });
   if (!claim.claimed) {
-    const { current } = claim;
-    if (current.RunId !== runId) return { outcome: 'superseded', videoId, runId };
+    if (claim.current.RunId !== runId) return { outcome: 'superseded', videoId, runId };
+    const current = await reopenedIfRedriven(dependencies, claim.current, delivery.redriven === true);
     if (current.Status === JOB_STATUS.submitted && !current.MediaConvertJobId && current.ClipPieces) {
       return submit(current.ClipPieces, new Date(current.CreatedAt), false);
     }
@@ -155,6 +141,34 @@ export async function submitClip(
   // Another delivery finished the clip first (and submits it), or a newer request took over.
   if (!recorded) return { outcome: 'duplicate', videoId, runId };
   return submit(pieces.length, new Date(record.CreatedAt), true);
+}
+
+/**
+ * The run a clip request starts, and its record's first attributes: derived from the request
+ * alone, so every delivery of one request (and the failed-events function) names the same run.
+ */
+export function clipRunOf(delivery: ClipDelivery, ingressBucket: string, now: Date) {
+  const { request } = delivery;
+  const checked = checkClipRequest(request);
+  const videoId = checked.request?.videoId ?? request.videoId ?? `kvs/${request.stream}/${request.start}--${request.end}`;
+  const runId = createHash('sha256').update(`clip\n${videoId}\n${delivery.requestId}`).digest('hex').slice(0, 20);
+  const run: ClipRun = { videoId, runId, layout: runLayout(`${storagePrefixForVideo(videoId)}/${runId}`) };
+  const at = now.toISOString();
+  const source = {
+    VideoId: videoId,
+    RunId: runId,
+    SourceBucket: ingressBucket,
+    SourceKey: run.layout.clipPiecesPrefix,
+    // Requests have no S3 sequencer; the time received orders requests for one video id the same way.
+    SourceSequencer: normalizeSequencer(delivery.receivedAt.getTime().toString(16).padStart(16, '0')),
+    SourceStream: request.stream,
+    ClipStart: checked.request ? new Date(checked.request.startMs).toISOString() : request.start,
+    ClipEnd: checked.request ? new Date(checked.request.endMs).toISOString() : request.end,
+    ClipTimestampType: checked.request?.timestampType ?? request.timestampType ?? 'PRODUCER_TIMESTAMP',
+    CreatedAt: at,
+    UpdatedAt: at,
+  };
+  return { run, source };
 }
 
 /** The request's capture overrides in the form the upload path reads them (object metadata). */

@@ -110,6 +110,18 @@ export async function submitClaimedRun(dependencies: IngressDependencies, run: R
 }
 
 /**
+ * A run found already claimed by this event's run: when `frames redrive` sent the event back and
+ * the run failed because the pipeline gave up on it, it goes back to the status it failed from
+ * (pipeline/run-lifecycle.ts, reopenRun) and the caller carries on from there. Otherwise the
+ * record is returned as it is.
+ */
+export async function reopenedIfRedriven(dependencies: IngressDependencies, current: JobRecord, redriven: boolean): Promise<JobRecord> {
+  if (!redriven || current.Status !== JOB_STATUS.failed) return current;
+  const reopened = await dependencies.jobs.reopenRun({ videoId: current.VideoId, runId: current.RunId }, dependencies.now().toISOString());
+  return reopened ?? current;
+}
+
+/**
  * Records a run whose input a person must fix as FAILED before anything was submitted. A
  * redelivery finds its own run already recorded (duplicate); a later upload or request of the
  * video wins over it (superseded).

@@ -4,7 +4,7 @@ import { type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-recor
 import { runLayout } from '../../pipeline/run-layout';
 import { CLIP_PIECES_PREFIX } from '../../pipeline/definition';
 import { resolveCaptureSettings } from './capture-overrides';
-import { type IngressDependencies, type SubmitOutcome, recordRejected, submitClaimedRun } from './submit-job';
+import { type IngressDependencies, type SubmitOutcome, recordRejected, reopenedIfRedriven, submitClaimedRun } from './submit-job';
 import type { UploadedObject } from './uploaded-objects';
 import {
   assertUsableVideoKey,
@@ -33,6 +33,8 @@ interface Run {
 export async function submitVideo(
   dependencies: IngressDependencies,
   object: UploadedObject,
+  /** The event came back through `frames redrive`: a run the pipeline gave up on may resume. */
+  redriven = false,
 ): Promise<SubmitOutcome> {
   // Undecodable keys (never sent by S3) are kept verbatim so the failure is still recorded.
   const decodedKey = decodeEventKey(object.encodedKey);
@@ -95,8 +97,8 @@ export async function submitVideo(
   const claim = await dependencies.jobs.claimRun(record);
   let claimedAt = new Date(record.CreatedAt);
   if (!claim.claimed) {
-    const { current } = claim;
-    if (current.RunId !== run.runId) return { outcome: 'superseded', videoId: run.videoId, runId: run.runId };
+    if (claim.current.RunId !== run.runId) return { outcome: 'superseded', videoId: run.videoId, runId: run.runId };
+    const current = await reopenedIfRedriven(dependencies, claim.current, redriven);
     if (current.Status !== JOB_STATUS.submitted || current.MediaConvertJobId) {
       return { outcome: 'duplicate', videoId: run.videoId, runId: run.runId };
     }
@@ -114,6 +116,18 @@ export async function submitVideo(
     claimedAt,
     claimedNow: claim.claimed,
   });
+}
+
+/**
+ * The run an uploaded object starts and its record's first attributes, from the event alone (the
+ * failed-events function names the same run); undefined for the pieces of KVS clips, which this
+ * function writes itself.
+ */
+export function uploadRunOf(object: UploadedObject, now: Date) {
+  const key = decodeEventKey(object.encodedKey) ?? object.encodedKey;
+  if (key.startsWith(CLIP_PIECES_PREFIX)) return undefined;
+  const run: Run = { videoId: videoIdForKey(key), runId: runIdForUpload(object.bucket, key, object.sequencer), key, object };
+  return { run, source: sourceAttributes(run, now) };
 }
 
 function sourceAttributes(run: Run, now: Date) {

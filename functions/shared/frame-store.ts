@@ -14,6 +14,8 @@ export interface FrameListing {
 export interface StrayCaptures {
   readonly count: number;
   readonly firstKey?: string;
+  /** The last in key order: for one output's captures, the highest index. */
+  readonly lastKey?: string;
 }
 
 /** The frames bucket, as the completion function and the frame worker read it. */
@@ -54,12 +56,14 @@ export class S3FrameStore implements FrameStore {
   async findCaptures(bucket: string, prefix: string): Promise<StrayCaptures> {
     let count = 0;
     let firstKey: string | undefined;
+    let lastKey: string | undefined;
     for await (const key of this.keys(bucket, prefix)) {
       if (frameIndexOf(key) === undefined) continue;
       firstKey ??= key;
+      lastKey = key;
       count += 1;
     }
-    return firstKey === undefined ? { count } : { count, firstKey };
+    return firstKey === undefined ? { count } : { count, firstKey, lastKey };
   }
 
   private async *keys(bucket: string, prefix: string): AsyncGenerator<string> {

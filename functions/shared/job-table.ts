@@ -124,8 +124,10 @@ export interface RunRepairs {
    * that status as `FailedFrom` and, when given, the event that failed.
    */
   abandonRun(run: RunRef, from: JobStatus, error: JobError, at: string, failedEvent?: FailedEvent): Promise<boolean>;
-  /** Notes what the sweeper did to a running run. */
-  recordSwept(run: RunRef, action: string, at: string): Promise<boolean>;
+  /** Notes what the sweeper is doing to a running run, counting the attempt; false when it moved on. */
+  recordSwept(run: RunRef, from: JobStatus, action: string, at: string): Promise<boolean>;
+  /** Asks the sweeper to repair a running run on its next pass, keeping the event that failed and why. */
+  requestRepair(run: RunRef, failedEvent: FailedEvent, at: string): Promise<boolean>;
   /** Video ids of runs in `status` created before `before`, oldest first, through the ByStatus index (never a scan). */
   runsCreatedBefore(status: JobStatus, before: string, limit: number): Promise<string[]>;
 }
@@ -324,8 +326,23 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
     );
   }
 
-  async recordSwept(run: RunRef, action: string, at: string): Promise<boolean> {
-    return this.wrote(await this.write(run, 'recordSwept', { set: { SweptAt: at, SweptAction: action } }));
+  async recordSwept(run: RunRef, from: JobStatus, action: string, at: string): Promise<boolean> {
+    return this.wrote(
+      await this.write(run, 'recordSwept', {
+        set: { SweptAt: at, SweptAction: action },
+        add: { SweepAttempts: 1 },
+        remove: ['RepairRequestedAt'],
+        from: [from],
+      }),
+    );
+  }
+
+  async requestRepair(run: RunRef, failedEvent: FailedEvent, at: string): Promise<boolean> {
+    return this.wrote(
+      await this.write(run, 'requestRepair', {
+        set: { RepairRequestedAt: at, FailedEvent: failedEvent, LastError: failedEvent.error ?? '' },
+      }),
+    );
   }
 
   async runsCreatedBefore(status: JobStatus, before: string, limit: number): Promise<string[]> {

@@ -2,6 +2,7 @@ import {
   type CreateJobRequest,
   CancelJobCommand,
   CreateJobCommand,
+  GetJobCommand,
   type MediaConvertClientConfig,
   type StatusUpdateInterval,
   MediaConvertClient,
@@ -33,6 +34,17 @@ export interface MediaConverter {
    */
   findJob(key: string, value: string, createdSince: Date): Promise<string | undefined>;
   cancelJob(jobId: string): Promise<void>;
+  /** A job as GetJob reports it (never its output paths: those are only in the COMPLETE event); undefined when unknown. */
+  getJob(jobId: string): Promise<JobState | undefined>;
+}
+
+export interface JobState {
+  readonly jobId: string;
+  readonly status: string;
+  readonly userMetadata: Readonly<Record<string, string>>;
+  readonly errorCode?: number;
+  readonly errorMessage?: string;
+  readonly outputs: readonly { readonly durationMs?: number; readonly widthPx?: number; readonly heightPx?: number }[];
 }
 
 /**
@@ -99,6 +111,30 @@ export class SdkMediaConverter implements MediaConverter {
       if (!last || last.getTime() < oldest) return undefined;
     }
     return undefined;
+  }
+
+  async getJob(jobId: string): Promise<JobState | undefined> {
+    try {
+      const { Job } = await this.client.send(new GetJobCommand({ Id: jobId }));
+      if (!Job) return undefined;
+      return {
+        jobId,
+        status: Job.Status ?? 'UNKNOWN',
+        userMetadata: Job.UserMetadata ?? {},
+        ...(Job.ErrorCode !== undefined ? { errorCode: Job.ErrorCode } : {}),
+        ...(Job.ErrorMessage ? { errorMessage: Job.ErrorMessage } : {}),
+        outputs: (Job.OutputGroupDetails ?? []).flatMap((group) =>
+          (group.OutputDetails ?? []).map((output) => ({
+            durationMs: output.DurationInMs,
+            widthPx: output.VideoDetails?.WidthInPx,
+            heightPx: output.VideoDetails?.HeightInPx,
+          })),
+        ),
+      };
+    } catch (error) {
+      if (errorName(error) === 'NotFoundException') return undefined;
+      throw error;
+    }
   }
 
   async cancelJob(jobId: string): Promise<void> {

@@ -8,6 +8,8 @@ export interface WorkerConfig {
   readonly framesBucket: string;
   readonly egressBucket: string;
   readonly fanInLeaseMs: number;
+  /** Named in the outcome events (pipeline/outcome-event.ts). */
+  readonly pipelineName: string;
 }
 
 /** Reads and checks the environment once, at cold start. */
@@ -21,5 +23,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     framesBucket: requireEnv(ENV.framesBucket, env),
     egressBucket: requireEnv(ENV.egressBucket, env),
     fanInLeaseMs: leaseSeconds * 1000,
+    pipelineName: requireEnv(ENV.pipelineName, env),
   };
 }

@@ -1,4 +1,48 @@
-/** Being written: replaced within this session. */
-export async function handler(): Promise<void> {
-  throw new Error('not yet written');
-}
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { loadCompletionConfig } from '../completion/config';
+import { requireEnv } from '../shared/env';
+import { ConfigurationError } from '../shared/errors';
+import { SqsFrameQueue } from '../shared/frame-queue';
+import { S3FrameStore } from '../shared/frame-store';
+import { logger, withLogContext } from '../shared/logger';
+import { SdkMediaConverter, createMediaConvertClient } from '../shared/media-converter';
+import { announcingJobTable } from '../shared/outcome-events';
+import { S3ResultsStore } from '../shared/results-store';
+import { ENV } from '../../pipeline/definition';
+import type { SweeperDependencies } from './repair-run';
+import { type SweepReport, sweep } from './sweep';
+
+const config = loadCompletionConfig();
+const s3 = new S3Client({});
+
+const positive = (name: string) => {
+  const value = Number(requireEnv(name));
+  if (!Number.isInteger(value) || value < 1) throw new ConfigurationError(`Environment variable ${name} must be a positive whole number, got ${JSON.stringify(process.env[name])}`);
+  return value;
+};
+const stuckAfterMs = positive(ENV.stuckAfterMinutes) * 60_000;
+const limit = positive(ENV.sweepLimit);
+
+const dependencies: SweeperDependencies = {
+  runs: announcingJobTable(config.jobTable, config.pipelineName),
+  frames: new S3FrameStore(s3),
+  results: new S3ResultsStore(s3),
+  queue: new SqsFrameQueue(new SQSClient({}), config.frameQueueUrl),
+  mediaConvert: new SdkMediaConverter(createMediaConvertClient()),
+  settings: config,
+  sweeper: {
+    stuckAfterMs,
+    // A batch may take every delivery (the fan-in lease is the worker's timeout; the queue's
+    // visibility timeout is six of it) before the dead-letter handler counts it.
+    processingStallMs: Math.max(stuckAfterMs, 6 * config.fanInLeaseMs * positive(ENV.maxReceiveCount) + 15 * 60_000),
+  },
+  now: () => new Date(),
+};
+
+/** The sweeper, on a schedule: finds runs stalled in a running state and repairs or ends each. */
+export const handler = withLogContext(async (): Promise<SweepReport> => {
+  const report = await sweep(dependencies, limit);
+  logger.info('sweep finished', { ...report });
+  return report;
+});

@@ -45,6 +45,8 @@ const ALLOWED: Record<string, string[]> = {
   'trust:frames-completion': ['sts:AssumeRole'],
   'trust:frames-frame-worker': ['sts:AssumeRole'],
   'trust:frames-frame-dead-letters': ['sts:AssumeRole'],
+  'trust:frames-failed-events': ['sts:AssumeRole'],
+  'trust:frames-sweeper': ['sts:AssumeRole'],
   'trust:frames-mediaconvert': ['sts:AssumeRole'],
   'frames-ingress/WriteOwnLogs': ['logs:CreateLogStream', 'logs:PutLogEvents'],
   'frames-ingress/ReadUploads': ['s3:GetObject'],
@@ -55,6 +57,7 @@ const ALLOWED: Record<string, string[]> = {
   'frames-ingress/CancelOwnJobs': ['mediaconvert:CancelJob'],
   'frames-ingress/PassRoleToMediaConvertOnly': ['iam:PassRole'],
   'frames-ingress/KeepFailedEvents': ['sqs:SendMessage'],
+  'frames-ingress/AnnounceOutcomes': ['events:PutEvents'],
   'frames-ingress/WriteClipPieces': ['s3:AbortMultipartUpload', 's3:PutObject'],
   'frames-ingress/ClipConfiguredStreams': ['kinesisvideo:GetClip', 'kinesisvideo:GetDataEndpoint', 'kinesisvideo:ListFragments'],
   'frames-completion/WriteOwnLogs': ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -63,6 +66,7 @@ const ALLOWED: Record<string, string[]> = {
   'frames-completion/FanOutFrames': ['sqs:SendMessage'],
   'frames-completion/WriteResults': ['s3:AbortMultipartUpload', 's3:PutObject'],
   'frames-completion/KeepFailedEvents': ['sqs:SendMessage'],
+  'frames-completion/AnnounceOutcomes': ['events:PutEvents'],
   'frames-frame-worker/WriteOwnLogs': ['logs:CreateLogStream', 'logs:PutLogEvents'],
   'frames-frame-worker/TrackJobs': ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   'frames-frame-worker/ReadFrames': ['s3:GetObject'],
@@ -70,12 +74,27 @@ const ALLOWED: Record<string, string[]> = {
   'frames-frame-worker/KeepBatchResults': ['s3:GetObject', 's3:PutObject'],
   'frames-frame-worker/WriteResults': ['s3:AbortMultipartUpload', 's3:PutObject'],
   'frames-frame-worker/ConsumeFrameQueue': ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+  'frames-frame-worker/AnnounceOutcomes': ['events:PutEvents'],
   'frames-frame-dead-letters/WriteOwnLogs': ['logs:CreateLogStream', 'logs:PutLogEvents'],
   'frames-frame-dead-letters/TrackJobs': ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   'frames-frame-dead-letters/ListFramesBucket': ['s3:ListBucket'],
   'frames-frame-dead-letters/KeepBatchResults': ['s3:GetObject', 's3:PutObject'],
   'frames-frame-dead-letters/WriteResults': ['s3:AbortMultipartUpload', 's3:PutObject'],
   'frames-frame-dead-letters/ConsumeDeadLetters': ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+  'frames-frame-dead-letters/AnnounceOutcomes': ['events:PutEvents'],
+  'frames-failed-events/WriteOwnLogs': ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  'frames-failed-events/TrackJobs': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'frames-failed-events/ConsumeFailedEvents': ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+  'frames-failed-events/AnnounceOutcomes': ['events:PutEvents'],
+  'frames-sweeper/WriteOwnLogs': ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  'frames-sweeper/TrackJobs': ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  'frames-sweeper/FindRunsByStatus': ['dynamodb:Query'],
+  'frames-sweeper/ReadOwnJobs': ['mediaconvert:GetJob'],
+  'frames-sweeper/ListFramesBucket': ['s3:ListBucket'],
+  'frames-sweeper/FanOutFrames': ['sqs:SendMessage'],
+  'frames-sweeper/ReadBatchResults': ['s3:GetObject'],
+  'frames-sweeper/WriteResults': ['s3:AbortMultipartUpload', 's3:PutObject'],
+  'frames-sweeper/AnnounceOutcomes': ['events:PutEvents'],
   'frames-mediaconvert/ReadVideos': ['s3:GetObject'],
   'frames-mediaconvert/WriteFramesAndProxies': ['s3:PutObject'],
   'frames-cli/ListBuckets': ['s3:ListAllMyBuckets'],
@@ -85,10 +104,25 @@ const ALLOWED: Record<string, string[]> = {
   'frames-cli/ListFramesBucket': ['s3:ListBucket'],
   'frames-cli/ReadJobs': ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
   'frames-cli/ListJobs': ['dynamodb:Query'],
+  'frames-cli/RedriveRuns': ['events:PutEvents'],
   'frames-cli/RequestClips': ['events:PutEvents'],
   'aws_sqs_queue_policy:ingress-failures_policy/UndeliverableEvents': ['sqs:SendMessage'],
   'aws_sqs_queue_policy:completion-failures_policy/UndeliverableEvents': ['sqs:SendMessage'],
+  'aws_sns_topic_policy:notifications_policy/AlarmsPublish': ['sns:Publish'],
+  'aws_sns_topic_policy:notifications_policy/OutcomeRulePublishes': ['sns:Publish'],
+  'aws_kms_key:notifications_key/AccountAdministersKey': ['kms:*'],
+  'aws_kms_key:notifications_key/AlarmsAndRulesEncrypt': ['kms:Decrypt', 'kms:GenerateDataKey*'],
 };
+
+/**
+ * A key policy must let the account administer the key, or nobody can (AWS's default key policy
+ * is this statement: the account's IAM policies then decide who may use the key). It is the one
+ * Allow of a whole service, for the account's root principal only, on its own key (in a key
+ * policy, Resource "*" is the key itself).
+ */
+const isKeyAdministration = ({ where, statement }: { where: string; statement: Statement }) =>
+  where.startsWith('aws_kms_key.') && statement.Sid === 'AccountAdministersKey';
+const ACCOUNT_ROOT = /^arn:\$\{data\.aws_partition\.[^}]+\}:iam::\$\{data\.aws_caller_identity\.[^}]+\}:root$/;
 
 /**
  * Actions IAM cannot scope to a resource (the Service Authorization Reference lists them with no
@@ -118,8 +152,12 @@ test('every Allow statement is one of those enumerated here, with exactly those 
   expect(Object.keys(found)).toHaveLength(allows().length);
 });
 
-test('no Allow names Action "*" or a whole service ("s3:*")', () => {
-  const wildcards = allows().flatMap(({ where, statement }) =>
+test('no Allow names Action "*" or a whole service ("s3:*"), but the account\'s administration of its own key', () => {
+  const administration = allows().filter(isKeyAdministration);
+  expect(administration.map(({ statement }) => statement)).toEqual([
+    { Sid: 'AccountAdministersKey', Effect: 'Allow', Principal: { AWS: expect.stringMatching(ACCOUNT_ROOT) }, Action: 'kms:*', Resource: '*' },
+  ]);
+  const wildcards = allows().filter((entry) => !isKeyAdministration(entry)).flatMap(({ where, statement }) =>
     asList(statement.Action)
       .filter((action) => action === '*' || action.endsWith(':*'))
       .map((action) => `${ownerOf(where)}: ${action}`),
@@ -127,8 +165,10 @@ test('no Allow names Action "*" or a whole service ("s3:*")', () => {
   expect(wildcards).toEqual([]);
 });
 
-test('whole-service actions appear only in Deny statements that refuse plain HTTP or old TLS', () => {
-  const serviceWide = statements.filter(({ statement }) => asList(statement.Action).some((action) => action.endsWith(':*')));
+test('whole-service actions appear only in Deny statements that refuse plain HTTP or old TLS (and the key administration above)', () => {
+  const serviceWide = statements
+    .filter((entry) => !isKeyAdministration(entry))
+    .filter(({ statement }) => asList(statement.Action).some((action) => action.endsWith(':*')));
   expect(serviceWide.length).toBeGreaterThan(0);
   for (const { statement } of serviceWide) {
     expect(statement.Effect).toBe('Deny');
@@ -136,8 +176,23 @@ test('whole-service actions appear only in Deny statements that refuse plain HTT
   }
 });
 
+test('in a key policy, every statement is on "*" (the key itself), and none lets anyone but this account or its services use it', () => {
+  const keyPolicy = statements.filter(({ where }) => where.startsWith('aws_kms_key.'));
+  expect(keyPolicy).toHaveLength(2);
+  for (const { statement } of keyPolicy) {
+    expect(statement.Resource).toBe('*');
+    const principal = statement.Principal as { AWS?: string; Service?: string | string[] };
+    if (principal.AWS !== undefined) expect(principal.AWS).toMatch(ACCOUNT_ROOT);
+    else {
+      expect(asList(principal.Service).sort()).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
+      expect(statement.Condition?.StringEquals?.['aws:SourceAccount']).toMatch(/^\$\{data\.aws_caller_identity\./);
+    }
+  }
+});
+
 test("Resource \"*\" only for actions without resource-level permissions (the CLI user's bucket listing today)", () => {
-  const open = allows().filter(({ statement }) => asList(statement.Resource).includes('*'));
+  // Key policies name their key as "*": the test above.
+  const open = allows().filter(({ where, statement }) => !where.startsWith('aws_kms_key.') && asList(statement.Resource).includes('*'));
   for (const { where, statement } of open) {
     const unscopable = asList(statement.Action).filter((action) => !(action in NO_RESOURCE_LEVEL_PERMISSIONS));
     expect({ owner: ownerOf(where), sid: statement.Sid, actionsThatCouldBeScoped: unscopable }).toEqual({
@@ -149,7 +204,10 @@ test("Resource \"*\" only for actions without resource-level permissions (the CL
   expect(open.map(({ where, statement }) => `${ownerOf(where)}/${statement.Sid}`)).toEqual(['frames-cli/ListBuckets']);
   // Nor a wildcard dressed as an ARN: every resource is this stack's own, or the account's own
   // queue/job/stream/log-group space, or this stack's MediaConvert role by its name (IAM is global).
-  const resources = allows().flatMap(({ statement }) => asList(statement.Resource)).filter((resource) => resource !== '*');
+  const resources = allows()
+    .filter(({ where }) => !where.startsWith('aws_kms_key.'))
+    .flatMap(({ statement }) => asList(statement.Resource))
+    .filter((resource) => resource !== '*');
   for (const resource of resources) {
     expect(resource).toMatch(
       /^(\$\{aws_[a-z0-9_]+\.[^}]+\}|arn:\$\{data\.aws_partition[^}]+\}:[a-z0-9]+:\$\{data\.aws_region[^}]+\}:\$\{data\.aws_caller_identity[^}]+\}:|arn:\$\{data\.aws_partition[^}]+\}:iam::\$\{data\.aws_caller_identity[^}]+\}:role\/frames-mediaconvert$|arn:aws:kinesisvideo:us-east-1:123456789012:stream\/fleet\/)/,
@@ -179,6 +237,31 @@ test('each role trusts one service; MediaConvert only for this account (aws:Sour
   const mediaConvert = trusts.find(({ where }) => ownerOf(where) === 'trust:frames-mediaconvert')!.statement;
   expect(mediaConvert.Condition?.StringEquals?.['aws:SourceAccount']).toMatch(/^\$\{data\.aws_caller_identity\./);
   expect(mediaConvert.Condition?.ArnLike?.['aws:SourceArn']).toMatch(/:mediaconvert:\$\{data\.aws_region\./);
+});
+
+test('a resource policy admits a service only for this account or this stack\'s own sources (confused deputy)', () => {
+  const forServices = allows().filter(({ where, statement }) => !where.startsWith('trust of ') && (statement.Principal as { Service?: unknown } | undefined)?.Service);
+  expect(forServices.map(({ where, statement }) => `${ownerOf(where)}/${statement.Sid}`).sort()).toEqual([
+    'aws_kms_key:notifications_key/AlarmsAndRulesEncrypt',
+    'aws_sns_topic_policy:notifications_policy/AlarmsPublish',
+    'aws_sns_topic_policy:notifications_policy/OutcomeRulePublishes',
+    'aws_sqs_queue_policy:completion-failures_policy/UndeliverableEvents',
+    'aws_sqs_queue_policy:ingress-failures_policy/UndeliverableEvents',
+  ]);
+  for (const { where, statement } of forServices) {
+    const condition = statement.Condition ?? {};
+    const scoped =
+      /^\$\{data\.aws_caller_identity\./.test(String(condition.StringEquals?.['aws:SourceAccount'])) ||
+      asList(condition.ArnEquals?.['aws:SourceArn']).length > 0;
+    expect({ owner: ownerOf(where), sid: statement.Sid, scoped }).toEqual({ owner: ownerOf(where), sid: statement.Sid, scoped: true });
+  }
+});
+
+test('the notifications topic refuses plain HTTP', () => {
+  const topicPolicy = statements.filter(({ where }) => where.startsWith('aws_sns_topic_policy.'));
+  expect(topicPolicy.filter(({ statement }) => statement.Effect === 'Deny').map(({ statement }) => statement)).toEqual([
+    expect.objectContaining({ Principal: '*', Action: 'sns:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+  ]);
 });
 
 test('queue policies let only this stack\'s rules send, and refuse plain HTTP', () => {
@@ -215,7 +298,11 @@ test('every bucket is private, encrypted, owner-enforced and TLS-only', () => {
   expect(resourcesOf(stack, 'aws_s3_bucket_website_configuration')).toEqual([]);
 });
 
-test('every queue and the job table are encrypted at rest', () => {
+test('every queue, topic and the job table are encrypted at rest, the topic with a rotated key of its own', () => {
+  const topics = resourcesOf(stack, 'aws_sns_topic');
+  expect(topics).toHaveLength(1);
+  for (const topic of topics) expect(topic.kms_master_key_id).toMatch(/^\$\{aws_kms_key\.[^}]+\.arn\}$/);
+  for (const key of resourcesOf(stack, 'aws_kms_key')) expect(key.enable_key_rotation).toBe(true);
   const queues = resourcesOf(stack, 'aws_sqs_queue');
   expect(queues.length).toBe(4);
   for (const queue of queues) expect({ queue: queue.name, sse: queue.sqs_managed_sse_enabled || Boolean(queue.kms_master_key_id) }).toEqual({ queue: queue.name, sse: true });

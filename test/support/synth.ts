@@ -46,15 +46,31 @@ export interface Statement {
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 
-/** Every IAM statement in the stack: role policies, trust policies, bucket and queue policies. */
+/** The Terraform types whose `policy` attribute is an IAM policy document. */
+export const POLICY_TYPES = [
+  'aws_iam_role_policy',
+  'aws_iam_policy',
+  'aws_s3_bucket_policy',
+  'aws_sqs_queue_policy',
+  'aws_sns_topic_policy',
+  // A key's policy is an attribute of the key (modules/notification-topic.ts).
+  'aws_kms_key',
+] as const;
+
+/**
+ * Every IAM statement in the stack: role policies, trust policies, bucket, queue and topic
+ * policies, key policies.
+ */
 export function allStatements(synthesized: SynthesizedStack): { where: string; statement: Statement }[] {
   const documents: { where: string; json: string }[] = [];
   for (const [id, role] of Object.entries(synthesized.resource.aws_iam_role ?? {})) {
     documents.push({ where: `trust of ${id}`, json: role.assume_role_policy });
   }
-  for (const type of ['aws_iam_role_policy', 'aws_iam_policy', 'aws_s3_bucket_policy', 'aws_sqs_queue_policy']) {
-    for (const [id, policy] of Object.entries(synthesized.resource[type] ?? {})) {
-      documents.push({ where: `${type}.${id}`, json: policy.policy });
+  for (const type of POLICY_TYPES) {
+    for (const [id, resource] of Object.entries(synthesized.resource[type] ?? {})) {
+      // A resource without a policy would be one with AWS's default: a test must see that.
+      if (typeof resource.policy !== 'string') throw new Error(`${type}.${id} has no policy`);
+      documents.push({ where: `${type}.${id}`, json: resource.policy });
     }
   }
   return documents.flatMap(({ where, json }) =>

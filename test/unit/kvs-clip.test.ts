@@ -106,6 +106,9 @@ class RecordingMediaConverter implements MediaConverter {
     return undefined;
   }
   async cancelJob(): Promise<void> {}
+  async getJob(): Promise<undefined> {
+    return undefined;
+  }
 }
 
 class FakeClock implements Clock {

@@ -1,0 +1,130 @@
+import { type CompletionDependencies, type CompletionOutcome, handleJobStateChange } from '../completion/handle-job-state';
+import { type JobStateChange, jobStateChangeOf } from '../completion/job-state-events';
+import { fanIn, isFullyCounted } from '../shared/fan-in';
+import type { RunRepairs, RunStore } from '../shared/job-table';
+import type { JobState, MediaConverter } from '../shared/media-converter';
+import { JOB_USER_METADATA } from '../../pipeline/definition';
+import { type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
+
+export interface SweeperSettings {
+  /** A run whose record has not changed for this long is looked at. */
+  readonly stuckAfterMs: number;
+  /**
+   * A fanned-out run is only given up on after this long without a batch counted: longer than a
+   * batch can take through every delivery to the dead-letter queue and its handler.
+   */
+  readonly processingStallMs: number;
+}
+
+export interface SweeperDependencies extends CompletionDependencies {
+  readonly runs: RunStore & RunRepairs;
+  readonly mediaConvert: Pick<MediaConverter, 'getJob'>;
+  readonly sweeper: SweeperSettings;
+}
+
+/** Repairs a run gets before the sweeper ends it instead. */
+export const MAX_SWEEP_ATTEMPTS = 3;
+
+export type SweepAction =
+  /** Nothing is wrong yet: the run changed recently, or MediaConvert is still at work on it. */
+  | { readonly action: 'healthy' | 'extraction-running' }
+  /** The job's final state was handled as its event would have been (the completion function's own code). */
+  | { readonly action: 'replayed-job-state'; readonly jobStatus: string; readonly outcome: CompletionOutcome['outcome'] }
+  /** Every frame was counted but the results were never written: the fan-in ran. */
+  | { readonly action: 'fanned-in' }
+  /** Beyond repair: FAILED with RUN_STALLED, and why. */
+  | { readonly action: 'ended'; readonly reason: string }
+  /** The run moved on while the sweeper looked: nothing done. */
+  | { readonly action: 'moved-on' };
+
+/**
+ * Decides and does what one running run needs. Each repair is the pipeline's own step, which
+ * is idempotent (workers count each batch once; the fan-in holds a lease; every write is
+ * conditional), so a sweep that overlaps a late event or another sweep changes nothing twice.
+ */
+export async function repairRun(dependencies: SweeperDependencies, record: JobRecord): Promise<SweepAction> {
+  const { runs, sweeper } = dependencies;
+  const now = dependencies.now();
+  const run = { videoId: record.VideoId, runId: record.RunId };
+  const quietForMs = now.getTime() - new Date(record.UpdatedAt).getTime();
+  const fannedOut = record.Status === JOB_STATUS.processing && record.FannedOutAt !== undefined;
+  const due = record.RepairRequestedAt !== undefined || quietForMs >= (fannedOut ? sweeper.processingStallMs : sweeper.stuckAfterMs);
+  if (!due && !(fannedOut && isFullyCounted(record))) return { action: 'healthy' };
+
+  const end = async (reason: string): Promise<SweepAction> => {
+    const ended = await runs.abandonRun(
+      run,
+      record.Status,
+      { Code: ERROR_CODE.runStalled, Message: `The sweeper ended this run: ${reason}` },
+      now.toISOString(),
+      record.FailedEvent,
+    );
+    return ended ? { action: 'ended', reason } : { action: 'moved-on' };
+  };
+  if ((record.SweepAttempts ?? 0) >= MAX_SWEEP_ATTEMPTS) {
+    return end(
+      `${MAX_SWEEP_ATTEMPTS} repairs did not move it on from ${record.Status}${record.LastError ? ` (last error: ${record.LastError})` : ''}. ` +
+        (record.FailedEvent ? `Its event is kept: once the cause is fixed, run: npx frames redrive ${JSON.stringify(record.VideoId)}` : 'Upload the video again to start a new run.'),
+    );
+  }
+
+  if (fannedOut) {
+    if (isFullyCounted(record)) {
+      // The fan-in's own lease keeps this from racing a worker that is finishing it now.
+      if (!(await runs.recordSwept(run, record.Status, 'fan-in', now.toISOString()))) return { action: 'moved-on' };
+      return (await fanIn(dependencies, run)) === 'completed' ? { action: 'fanned-in' } : { action: 'moved-on' };
+    }
+    const counted = (record.ProcessedFrames ?? 0) + (record.FailedFrames ?? 0);
+    return end(
+      `${counted} of ${record.TotalFrames ?? '?'} frames were counted and no batch has come back for ${minutes(quietForMs)}; ` +
+        'the rest of its frame messages were lost. Upload the video again to start a new run.',
+    );
+  }
+  if (record.Status === JOB_STATUS.clipping) {
+    return end(`it was still clipping after ${minutes(quietForMs)}, with no ingress function at work on it. Request the clip again.`);
+  }
+  const jobId = record.MediaConvertJobId ?? jobIdOfKeptEvent(record);
+  if (!jobId) {
+    return end(`it was never submitted to MediaConvert (${minutes(quietForMs)} without a job). Upload the video again to start a new run.`);
+  }
+  const job = await dependencies.mediaConvert.getJob(jobId);
+  if (!job) return end(`MediaConvert does not know its job ${jobId}. Upload the video again to start a new run.`);
+  if (job.status === 'SUBMITTED' || job.status === 'PROGRESSING') return { action: 'extraction-running' };
+
+  const change = await finalJobState(dependencies, record, job);
+  if (!(await runs.recordSwept(run, record.Status, `replay ${job.status}`, now.toISOString()))) return { action: 'moved-on' };
+  const outcome = await handleJobStateChange(dependencies, change);
+  return { action: 'replayed-job-state', jobStatus: job.status, outcome: outcome.outcome };
+}
+
+/**
+ * The job's final state as its event would have said it: the kept event itself when the
+ * failed-events function kept one; else GetJob's answer, with the frame output found by listing
+ * the run's frames (GetJob never reports output paths; the completion function checks the count
+ * against the listing either way).
+ */
+async function finalJobState(dependencies: SweeperDependencies, record: JobRecord, job: JobState): Promise<JobStateChange> {
+  const kept = record.FailedEvent?.target === 'completion' ? jobStateChangeOf(JSON.parse(record.FailedEvent.event)) : undefined;
+  if (kept && kept.jobId === job.jobId && kept.status === job.status) return kept;
+  const base = { jobId: job.jobId, videoId: record.VideoId, runId: record.RunId };
+  if (job.status === 'ERROR') {
+    return { ...base, status: 'ERROR', errorCode: job.errorCode, errorMessage: job.errorMessage ?? 'MediaConvert gave no error message.' };
+  }
+  if (job.status !== 'COMPLETE') return { ...base, status: 'CANCELED' };
+  const bucket = dependencies.settings.framesBucket;
+  const captures = await dependencies.frames.findCaptures(bucket, record.FramesPrefix ?? '');
+  const measured = job.outputs.find((output) => output.widthPx !== undefined) ?? job.outputs[0];
+  return {
+    ...base,
+    status: 'COMPLETE',
+    outputs: [{ paths: captures.lastKey ? [`s3://${bucket}/${captures.lastKey}`] : [], durationMs: measured?.durationMs, widthPx: measured?.widthPx, heightPx: measured?.heightPx }],
+  };
+}
+
+function jobIdOfKeptEvent(record: JobRecord): string | undefined {
+  if (record.FailedEvent?.target !== 'completion') return undefined;
+  const detail = (JSON.parse(record.FailedEvent.event) as { detail?: { jobId?: string; userMetadata?: Record<string, string> } }).detail;
+  return detail?.userMetadata?.[JOB_USER_METADATA.runId] === record.RunId ? detail.jobId : undefined;
+}
+
+const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
