@@ -19,6 +19,11 @@ export async function watchJob(options: {
   readonly table: string;
   readonly videoId: string;
   readonly previousRunId?: string;
+  /**
+   * Which state of the record to follow, instead of "a run other than previousRunId": a
+   * redriven run keeps its run id, and is followed once it has left the failure it was in.
+   */
+  readonly follows?: (record: JobRecord) => boolean;
   readonly onUpdate: (record: JobRecord) => void;
   /** Called after every read with the wait before the next one (tests watch the backoff). */
   readonly onPoll?: (nextDelayMs: number) => void;
@@ -36,7 +41,7 @@ export async function watchJob(options: {
   let last = '';
   for (;;) {
     const record = await readJob(options.dynamodb, options.table, options.videoId);
-    if (record && record.RunId !== options.previousRunId) {
+    if (record && (options.follows ? options.follows(record) : record.RunId !== options.previousRunId)) {
       const fingerprint = `${record.Status}|${record.ExtractPercent}|${record.ProcessedFrames}|${record.FailedFrames}|${record.TotalFrames}`;
       if (fingerprint !== last) {
         last = fingerprint;

@@ -1,5 +1,8 @@
 import { JOB_STATUS, type JobRecord } from '../pipeline/job-record';
 import { EXIT } from './exit-codes';
+import { OUTCOME_EVENT } from '../pipeline/outcome-event';
+import { REDRIVABLE_ERROR_CODES } from '../pipeline/run-lifecycle';
+import { shellQuote } from './shell-quote';
 
 /** The job as `--json` prints it: stable lower-camel-case names scripts can rely on. */
 export interface JobReport {
@@ -34,6 +37,12 @@ export interface JobReport {
   readonly submittedAt?: string;
   readonly extractedAt?: string;
   readonly completedAt?: string;
+  /** The run's outcome event ("Video Frames Completed" / "Failed"), once it is on the bus. */
+  readonly outcomeEvent?: { readonly detailType: string; readonly at: string };
+  /** What the sweeper last did to this run, and when. */
+  readonly swept?: { readonly action: string; readonly at: string; readonly attempts: number };
+  /** The command that resumes a run the pipeline gave up on (its event is kept). */
+  readonly redrive?: string;
 }
 
 export function jobReport(record: JobRecord, local: { results?: string; summary?: string } = {}): JobReport {
@@ -71,6 +80,14 @@ export function jobReport(record: JobRecord, local: { results?: string; summary?
     submittedAt: record.SubmittedAt,
     extractedAt: record.ExtractedAt,
     completedAt: record.CompletedAt,
+    outcomeEvent: record.AnnouncedAt
+      ? { detailType: record.Status === JOB_STATUS.failed ? OUTCOME_EVENT.failed : OUTCOME_EVENT.completed, at: record.AnnouncedAt }
+      : undefined,
+    swept: record.SweptAt ? { action: record.SweptAction ?? '', at: record.SweptAt, attempts: record.SweepAttempts ?? 0 } : undefined,
+    redrive:
+      record.Status === JOB_STATUS.failed && record.FailedEvent && REDRIVABLE_ERROR_CODES.includes(record.Error?.Code ?? '')
+        ? `npx frames redrive ${shellQuote(record.VideoId)}`
+        : undefined,
   };
 }
 
@@ -92,6 +109,9 @@ export function describeReport(report: JobReport): string {
   if (report.results) lines.push(`  results     ${report.results}`);
   else if (report.resultsUri) lines.push(`  results     ${report.resultsUri}`);
   if (report.error) lines.push(`  error       ${report.error.code}: ${report.error.message}`);
+  if (report.swept) lines.push(`  swept       ${report.swept.action} at ${report.swept.at} (the sweeper's repair ${report.swept.attempts})`);
+  if (report.redrive) lines.push(`  redrive     ${report.redrive}   (once the cause is fixed; with your --data-dir or --stack-outputs)`);
+  if (report.outcomeEvent) lines.push(`  event       "${report.outcomeEvent.detailType}" put on the default bus at ${report.outcomeEvent.at}`);
   return lines.join('\n');
 }
 

@@ -7,6 +7,7 @@ import { estimateCommand } from './commands/estimate';
 import { listCommand } from './commands/list';
 import { addStreamCommand } from './commands/local-add-stream';
 import { localUpCommand } from './commands/local-up';
+import { redriveCommand } from './commands/redrive';
 import { reportCommand } from './commands/report';
 import { resultsCommand } from './commands/results';
 import { runCommand } from './commands/run';
@@ -35,7 +36,7 @@ export function program(io: Io = { stdout: process.stdout, stderr: process.stder
   // addCommand, unlike command(), does not pass the parent's settings on: copy them, so every
   // subcommand's usage errors reach main() (exitOverride) with the help shown.
   const add = (parent: Command, command: Command) => parent.addCommand(command.copyInheritedSettings(parent));
-  for (const command of [runCommand, demoCommand, clipCommand, uploadCommand, statusCommand, watchCommand, listCommand, resultsCommand, reportCommand, estimateCommand]) {
+  for (const command of [runCommand, demoCommand, clipCommand, uploadCommand, statusCommand, watchCommand, listCommand, resultsCommand, reportCommand, redriveCommand, estimateCommand]) {
     add(frames, command(io));
   }
   const local = new Command('local').description('The local cloud: S3, DynamoDB, SQS, MediaConvert, Kinesis Video Streams and EventBridge on this machine');

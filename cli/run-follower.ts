@@ -18,6 +18,8 @@ export async function followToReport(options: {
   readonly connection: PipelineConnection;
   readonly videoId: string;
   readonly previousRunId?: string;
+  /** Follows this state of the record instead of a new run (watchJob's `follows`). */
+  readonly follows?: (record: JobRecord) => boolean;
   readonly view: ProgressView;
   readonly dataDirectory: string;
 }): Promise<JobReport> {
@@ -27,6 +29,7 @@ export async function followToReport(options: {
     table: connection.jobTable,
     videoId: options.videoId,
     previousRunId: options.previousRunId,
+    follows: options.follows,
     onUpdate: (update) => options.view.update(update),
   });
   const local =

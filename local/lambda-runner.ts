@@ -71,6 +71,11 @@ export class LambdaRunner implements RouteTarget {
     }
   }
 
+  /** Kills every environment running an invocation now (fault injection: a process that dies mid-invocation). */
+  async killBusy(): Promise<void> {
+    await Promise.all(this.environments.filter((environment) => environment.busy).map((environment) => terminate(environment.process)));
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all(this.environments.map((environment) => terminate(environment.process)));

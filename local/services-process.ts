@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 /**
  * The local S3 server and MediaConvert endpoint in one child process (forked by
  * local/services-host.ts). Together, because MediaConvert writes every frame to S3: in one process
@@ -96,7 +97,19 @@ async function main(): Promise<void> {
             onFailed: (jobId: string) => recordInjectedFault(options.faults!.stateDirectory, 'mediaconvert-error', `job ${jobId}`),
           },
   });
-  const mediaConvertServer = await startMediaConvertServer(mediaConvert, { port: options.mediaConvert.port, gate, identity: options.identity });
+  const availableFile = options.faults?.mediaConvertAvailableFile;
+  const mediaConvertServer = await startMediaConvertServer(mediaConvert, {
+    port: options.mediaConvert.port,
+    gate,
+    identity: options.identity,
+    unavailable: availableFile
+      ? () => {
+          if (existsSync(availableFile)) return undefined;
+          recordInjectedFault(options.faults!.stateDirectory, 'mediaconvert-unavailable', 'CreateJob answered 500');
+          return `MediaConvert is unavailable (fault injection: mediaconvert-unavailable, until ${availableFile} exists).`;
+        }
+      : undefined,
+  });
 
   send({ type: 'ready', s3Port: (s3.address() as AddressInfo).port, mediaConvertEndpoint: mediaConvertServer.endpoint });
   let stopping = false;

@@ -25,10 +25,19 @@ export const ENV = {
   /** How long a fan-in may hold its lease: the worker's timeout, after which Lambda has killed it. */
   fanInLeaseSeconds: 'FAN_IN_LEASE_SECONDS',
   /** The sweeper: how long a run may go without a write before it is looked at, and how many at once. */
-  stuckAfterMinutes: 'STUCK_AFTER_MINUTES',
+  stuckAfterSeconds: 'STUCK_AFTER_SECONDS',
+  /**
+   * How long a fanned-out run may go without a batch counted before the sweeper gives up on it:
+   * longer than a batch can take through every delivery to the dead-letter handler.
+   */
+  processingStallSeconds: 'PROCESSING_STALL_SECONDS',
+  /**
+   * How long a run may stay CLIPPING, or SUBMITTED without a job, before the sweeper ends it:
+   * longer than the ingress function's every retry, after which the failed-events function has
+   * recorded the failure itself.
+   */
+  submittingStallSeconds: 'SUBMITTING_STALL_SECONDS',
   sweepLimit: 'SWEEP_LIMIT',
-  /** Deliveries of a frame batch before it is dead-lettered: how long the sweeper waits on a fanned-out run. */
-  maxReceiveCount: 'MAX_RECEIVE_COUNT',
 } as const;
 
 /** The Lambda functions of the pipeline: folder under functions/ and suffix of the deployed name. */

@@ -89,6 +89,17 @@ export function runtimeEnvironment(spec: Pick<FunctionSpec, 'name' | 'environmen
   return { POWERTOOLS_SERVICE_NAME: spec.name, POWERTOOLS_LOG_LEVEL: 'INFO', ...spec.environment };
 }
 
+/**
+ * How long the sweeper waits on a fanned-out run with no batch counted: every delivery of a batch
+ * (the queue's visibility timeout each), then the dead-letter handler's own retries, and at least
+ * the configured threshold.
+ */
+export function processingStallSeconds(config: StackConfig): number {
+  const queue = frameQueueSettings(config.processing);
+  const throughEveryDelivery = queue.visibilityTimeoutSeconds * queue.maxReceiveCount + queue.deadLetterVisibilityTimeoutSeconds;
+  return Math.max(config.operations.stuckAfterMinutes * 60, throughEveryDelivery);
+}
+
 export function resourceName(config: Pick<StackConfig, 'namePrefix'>, suffix: string): string {
   return `${config.namePrefix}-${suffix}`;
 }
@@ -115,6 +126,7 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
   const name = (suffix: string) => resourceName(config, suffix);
   const queueSettings = frameQueueSettings(processing);
 
+  const stuckAfterSeconds = config.operations.stuckAfterMinutes * 60;
   const processingEnvironment = {
     [ENV.jobTable]: resources.jobTable,
     [ENV.framesBucket]: resources.framesBucket,
@@ -203,9 +215,11 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
         ...processingEnvironment,
         [ENV.frameQueueUrl]: resources.frameQueueUrl,
         [ENV.framesPerMessage]: String(processing.framesPerMessage),
-        [ENV.stuckAfterMinutes]: String(config.operations.stuckAfterMinutes),
+        [ENV.stuckAfterSeconds]: String(stuckAfterSeconds),
+        [ENV.processingStallSeconds]: String(processingStallSeconds(config)),
+        // Every attempt of an ingress (each up to its timeout) and Lambda's waits between them.
+        [ENV.submittingStallSeconds]: String(Math.max(stuckAfterSeconds, INGRESS_TIMEOUT_SECONDS * (ASYNC_INVOCATION_RETRIES + 1) + 5 * 60)),
         [ENV.sweepLimit]: String(config.operations.sweepLimit),
-        [ENV.maxReceiveCount]: String(processing.maxReceiveCount),
       },
     },
   };

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { describeFaultPlan } from '../../local/faults/fault-plan';
-import { startLocalCloud } from '../../local/cloud/local-cloud';
+import { type OutcomeEvent, startLocalCloud } from '../../local/cloud/local-cloud';
 import { loadProjectStackConfig } from '../../pipeline/stack-config';
 import { dataDirOption, wholeNumber } from '../command-options';
 import type { Io } from '../io';
@@ -61,6 +61,8 @@ export async function localUp(options: LocalUpOptions, io: Io): Promise<() => Pr
     shared: true,
     ports: base ? { s3: base, dynamodb: base + 1, sqs: base + 2, mediaconvert: base + 3, kinesisvideo: base + 4, events: base + 5 } : undefined,
     onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
+    // The pipeline's outcome events as they are put on the bus: what a rule of yours would receive.
+    onOutcomeEvent: (event) => io.stdout.write(options.json ? `${JSON.stringify(event)}\n` : `${describeOutcomeEvent(event)}\n`),
   });
   io.stderr.write(`Local cloud ready in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
   const { endpoints, resources, credentials, region } = cloud;
@@ -101,4 +103,13 @@ export async function localUp(options: LocalUpOptions, io: Io): Promise<() => Pr
     );
   }
   return () => cloud.stop();
+}
+
+/** One line per outcome event: which, for which run, and what came of it. */
+export function describeOutcomeEvent(event: OutcomeEvent): string {
+  const { detail } = event;
+  const what = detail.error
+    ? `${detail.error.code}: ${detail.error.message}`
+    : `${detail.frames.processed} processed, ${detail.frames.failed} failed of ${detail.frames.total ?? 0} frames; results s3://${detail.results?.bucket}/${detail.results?.resultsKey}`;
+  return `event: ${event['detail-type']} ${detail.videoId} (run ${detail.runId}): ${what}`;
 }

@@ -21,7 +21,6 @@ const positive = (name: string) => {
   if (!Number.isInteger(value) || value < 1) throw new ConfigurationError(`Environment variable ${name} must be a positive whole number, got ${JSON.stringify(process.env[name])}`);
   return value;
 };
-const stuckAfterMs = positive(ENV.stuckAfterMinutes) * 60_000;
 const limit = positive(ENV.sweepLimit);
 
 const dependencies: SweeperDependencies = {
@@ -32,10 +31,9 @@ const dependencies: SweeperDependencies = {
   mediaConvert: new SdkMediaConverter(createMediaConvertClient()),
   settings: config,
   sweeper: {
-    stuckAfterMs,
-    // A batch may take every delivery (the fan-in lease is the worker's timeout; the queue's
-    // visibility timeout is six of it) before the dead-letter handler counts it.
-    processingStallMs: Math.max(stuckAfterMs, 6 * config.fanInLeaseMs * positive(ENV.maxReceiveCount) + 15 * 60_000),
+    stuckAfterMs: positive(ENV.stuckAfterSeconds) * 1000,
+    processingStallMs: positive(ENV.processingStallSeconds) * 1000,
+    submittingStallMs: positive(ENV.submittingStallSeconds) * 1000,
   },
   now: () => new Date(),
 };

@@ -14,6 +14,8 @@ export interface SweeperSettings {
    * batch can take through every delivery to the dead-letter queue and its handler.
    */
   readonly processingStallMs: number;
+  /** A run still CLIPPING, or SUBMITTED without a job, is only ended after every retry of its ingress. */
+  readonly submittingStallMs: number;
 }
 
 export interface SweeperDependencies extends CompletionDependencies {
@@ -80,6 +82,8 @@ export async function repairRun(dependencies: SweeperDependencies, record: JobRe
         'the rest of its frame messages were lost. Upload the video again to start a new run.',
     );
   }
+  const submitting = record.Status === JOB_STATUS.clipping || (record.Status === JOB_STATUS.submitted && !record.MediaConvertJobId);
+  if (submitting && record.RepairRequestedAt === undefined && quietForMs < sweeper.submittingStallMs) return { action: 'healthy' };
   if (record.Status === JOB_STATUS.clipping) {
     return end(`it was still clipping after ${minutes(quietForMs)}, with no ingress function at work on it. Request the clip again.`);
   }

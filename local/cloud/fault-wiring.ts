@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ENV } from '../../pipeline/definition';
+import type { JsonProtocolGateOptions } from '../iam/json-protocol-gate';
 import { FAULT_SETTINGS, type FaultName, type FaultPlan, needsFaultyProcessor, recordInjectedFault } from '../faults/fault-plan';
 
 /** What the S3 and MediaConvert process injects (local/services-process.ts). */
@@ -10,6 +12,8 @@ export interface ServicesFaults {
   readonly s3Outage?: { readonly bucket: string; readonly ms: number };
   /** The first job fails with ERROR after storing this many frames (mediaconvert-error). */
   readonly mediaConvertErrorAfterFrames?: number;
+  /** Every CreateJob fails until this file exists (mediaconvert-unavailable). */
+  readonly mediaConvertAvailableFile?: string;
 }
 
 /**
@@ -27,7 +31,23 @@ export function faultWiring(plan: FaultPlan, dataDirectory: string, framesBucket
       stateDirectory,
       s3Outage: plan.has('s3-outage') ? { bucket: framesBucket, ms: FAULT_SETTINGS.s3OutageMs } : undefined,
       mediaConvertErrorAfterFrames: plan.has('mediaconvert-error') ? FAULT_SETTINGS.mediaConvertErrorAfterFrames : undefined,
+      mediaConvertAvailableFile: plan.has('mediaconvert-unavailable') ? join(stateDirectory, FAULT_SETTINGS.mediaConvertAvailableFile) : undefined,
     } satisfies ServicesFaults,
+    /** Told when the completion function's fan-out should crash (completion-crash). */
+    completionCrash: plan.has('completion-crash') ? note('completion-crash') : undefined,
+    /** The sweeper's schedule and thresholds: the stack's, or seconds under faults. */
+    sweeper: (configured: { everySeconds: number; environment: Readonly<Record<string, string>> }) =>
+      plan.size === 0
+        ? configured
+        : {
+            everySeconds: FAULT_SETTINGS.sweeper.everySeconds,
+            environment: {
+              ...configured.environment,
+              [ENV.stuckAfterSeconds]: String(FAULT_SETTINGS.sweeper.stuckAfterSeconds),
+              [ENV.processingStallSeconds]: String(FAULT_SETTINGS.sweeper.processingStallSeconds),
+              [ENV.submittingStallSeconds]: String(FAULT_SETTINGS.sweeper.submittingStallSeconds),
+            },
+          },
     /** Given to the router and the pollers: every event and batch delivered twice. */
     duplicate: plan.has('duplicate-delivery') ? note('duplicate-delivery') : undefined,
     /** The frame worker's processor is wrapped by local/faults/faulty-processor.ts. */
@@ -40,3 +60,30 @@ export function faultWiring(plan: FaultPlan, dataDirectory: string, framesBucket
 }
 
 export type FaultWiring = ReturnType<typeof faultWiring>;
+
+/**
+ * The completion-crash fault, on the SQS endpoint: the first run whose frame batches the
+ * completion function sends has that function's process killed once SQS has taken the first
+ * SendMessageBatch (messages enqueued, FannedOutAt never written), on every attempt. Its event then
+ * fails every retry, and the failed-events function hands the run to the sweeper.
+ */
+export function completionCrashInterrupt(
+  note: (detail: string) => void,
+  frameQueueUrl: string,
+  killCompletion: () => Promise<void>,
+): NonNullable<JsonProtocolGateOptions['interrupt']> {
+  let crashingRun: string | undefined;
+  const frameQueuePath = new URL(frameQueueUrl).pathname;
+  return ({ principal, operation, input }) => {
+    if (principal !== 'completion' || operation !== 'SendMessageBatch') return undefined;
+    if (!String(input.QueueUrl ?? '').endsWith(frameQueuePath)) return undefined;
+    const [first] = (input.Entries as { MessageBody?: string }[] | undefined) ?? [];
+    const runId = (JSON.parse(first?.MessageBody ?? '{}') as { runId?: string }).runId;
+    crashingRun ??= runId;
+    if (!runId || runId !== crashingRun) return undefined;
+    return async () => {
+      note(`completion killed mid-fan-out of run ${runId}`);
+      await killCompletion();
+    };
+  };
+}

@@ -12,7 +12,9 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-identity';
 import { objectCreatedEvent } from '../s3-events';
 import { CLOUD_FILE, DataDirectoryInUseError, type LocalCloudDescription, type LocalEndpoints, runningCloud } from './cloud-description';
 import { type LocalClients, connectLocalCloud, localClientConfig } from './connect';
-import { faultWiring } from './fault-wiring';
+import { completionCrashInterrupt, faultWiring } from './fault-wiring';
+import type { JsonProtocolGateOptions } from '../iam/json-protocol-gate';
+import { OUTCOME_EVENT, type OutcomeEventDetail } from '../../pipeline/outcome-event';
 import { startLocalFunctions } from './local-functions';
 import { bundleRootOf, startLocalServers } from './local-servers';
 import { provisionStackResources } from './stack-resources';
@@ -35,6 +37,14 @@ export interface LocalCloudOptions {
   readonly shared?: boolean;
   /** Faults to inject (local/faults/fault-plan.ts); default: the FRAMES_FAULTS variable, else none. */
   readonly faults?: FaultPlan;
+  /** Told of each "Video Frames Completed" / "Failed" event the pipeline puts on the bus. */
+  readonly onOutcomeEvent?: (event: OutcomeEvent) => void;
+}
+
+/** An outcome event as EventBridge delivers it (pipeline/outcome-event.ts has the detail). */
+export interface OutcomeEvent {
+  readonly 'detail-type': string;
+  readonly detail: OutcomeEventDetail;
 }
 
 export interface LocalCloud extends LocalCloudDescription {
@@ -82,6 +92,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   };
   try {
     let publish: (event: object) => void = () => undefined;
+    let interruptSqs: NonNullable<JsonProtocolGateOptions['interrupt']> = () => undefined;
     const servers = await startLocalServers({
       dataDirectory,
       config: access.config,
@@ -97,6 +108,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       },
       onMediaConvertEvent: (event) => publish(event),
       publishEvent: (event) => publish(event),
+      interruptSqs: (request) => interruptSqs(request),
     });
     stops.push(() => servers.stop());
     const { endpoints } = servers;
@@ -125,7 +137,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       onWarning: warn,
     });
     stops.push(() => functions.stop());
-    publish = (event) => functions.router.publish(event);
+    publish = (event) => {
+      if ((event as { source?: string }).source === OUTCOME_EVENT.source && isOutcome(event)) options.onOutcomeEvent?.(event);
+      functions.router.publish(event);
+    };
+    if (faults.completionCrash) interruptSqs = completionCrashInterrupt(faults.completionCrash, queues.frameQueueUrl, () => functions.killBusy('completion'));
 
     // Last, so setting the resources up is never throttled.
     if (faults.dynamoThrottle) servers.dynamo.throttleItemWrites(faults.dynamoThrottle.every, faults.dynamoThrottle.note);
@@ -153,4 +169,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     await stopAll();
     throw error;
   }
+}
+
+function isOutcome(event: object): event is OutcomeEvent {
+  const type = (event as { 'detail-type'?: string })['detail-type'];
+  return type === OUTCOME_EVENT.completed || type === OUTCOME_EVENT.failed;
 }

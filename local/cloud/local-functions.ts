@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { bundleFunctions } from '../../pipeline/bundle';
-import { type FunctionKey, type PipelineTopology, runtimeEnvironment } from '../../pipeline/topology';
+import { type FunctionKey, type PipelineTopology, type ScheduleSpec, runtimeEnvironment } from '../../pipeline/topology';
 import { EventRouter } from '../event-router';
 import { FAULTS_VARIABLE, FAULT_STATE_VARIABLE } from '../faults/fault-plan';
 import { LOCAL_PRINCIPAL_KEYS } from '../iam/local-principals';
@@ -22,6 +23,8 @@ const EVENT_TARGET_CONCURRENCY = 2;
 
 export interface LocalFunctions {
   readonly router: EventRouter;
+  /** Kills a function's environments that are running an invocation (fault injection). */
+  killBusy(key: FunctionKey): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +69,11 @@ export function startLocalFunctions(options: {
     return client;
   };
 
+  // Scheduled functions (the sweeper): the stack's schedule, or seconds under faults.
+  const schedules = topology.schedules.map((schedule) => ({
+    schedule,
+    ...faults.sweeper({ everySeconds: schedule.everyMinutes * 60, environment: topology.functions[schedule.target].environment }),
+  }));
   const runners = {} as Record<FunctionKey, LambdaRunner>;
   for (const [index, spec] of specs.entries()) {
     runners[spec.key] = new LambdaRunner({
@@ -75,6 +83,7 @@ export function startLocalFunctions(options: {
       environment: {
         ...functionEnvironment(endpoints, spec.key),
         ...runtimeEnvironment(spec),
+        ...schedules.find(({ schedule }) => schedule.target === spec.key)?.environment,
         ...(spec.key === 'frameWorker' && faults.wrapsProcessor
           ? { [FAULTS_VARIABLE]: [...faults.plan].join(','), [FAULT_STATE_VARIABLE]: faults.stateDirectory }
           : {}),
@@ -101,13 +110,11 @@ export function startLocalFunctions(options: {
     { onError: options.onWarning, duplicate: faults.duplicate },
   );
 
-  const queueUrls = { frames: queues.frameQueueUrl, 'frames-dead-letters': queues.deadLetterQueueUrl };
-  const queueArns = { frames: queues.frameQueueArn, 'frames-dead-letters': queues.deadLetterQueueArn };
   for (const consumer of topology.queueConsumers) {
     const poller = new QueuePoller({
       sqs: sqsAs(consumer.target),
-      queueUrl: queueUrls[consumer.queue],
-      queueArn: queueArns[consumer.queue],
+      queueUrl: queues.consumed[consumer.queue].url,
+      queueArn: queues.consumed[consumer.queue].arn,
       region: LOCAL_REGION,
       batchSize: consumer.batchSize,
       concurrency: concurrencyOf(consumer.target),
@@ -119,13 +126,50 @@ export function startLocalFunctions(options: {
     stops.push(() => poller.stop());
   }
 
+  for (const { schedule, everySeconds } of schedules) {
+    const stopSchedule = runOnSchedule(schedule, everySeconds, runners[schedule.target], options.onWarning);
+    stops.push(async () => stopSchedule());
+  }
+
   return {
     router,
+    killBusy: (key) => runners[key].killBusy(),
     stop: async () => {
       for (const stop of stops.reverse()) await stop().catch(() => undefined);
       stops.length = 0;
     },
   };
+}
+
+/**
+ * A scheduled rule's invocations: EventBridge's "Scheduled Event" every `everySeconds`. A tick
+ * that finds the previous invocation still running is skipped (EventBridge would invoke again;
+ * the sweeper is idempotent either way, and one at a time keeps a laptop's cores for the run).
+ * A failed invocation is not retried: the next tick is the retry.
+ */
+function runOnSchedule(schedule: ScheduleSpec, everySeconds: number, target: LambdaRunner, onWarning: (message: string) => void): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: LOCAL_ACCOUNT_ID,
+      time: new Date().toISOString(),
+      region: LOCAL_REGION,
+      resources: [`arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:rule/${schedule.name}`],
+      detail: {},
+    };
+    target
+      .invoke(event)
+      .catch((error: Error) => onWarning(`${schedule.name} → ${target.name} failed: ${error.message}`))
+      .finally(() => (running = false));
+  }, everySeconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**
@@ -148,6 +192,8 @@ function functionEnvironment(endpoints: LocalEndpoints, key: FunctionKey): Recor
     AWS_ENDPOINT_URL_MEDIACONVERT: endpoints.mediaconvert,
     // The control plane; it answers GetDataEndpoint with itself, as KVS answers with its data plane.
     AWS_ENDPOINT_URL_KINESIS_VIDEO: endpoints.kinesisvideo,
+    // Outcome events (pipeline/outcome-event.ts) go to the local EventBridge, which routes them.
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.events,
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
   };

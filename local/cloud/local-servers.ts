@@ -8,7 +8,7 @@ import type { EventRuleSpec } from '../../pipeline/topology';
 import { type LocalDynamoServer, startDynamoServer } from '../dynamo-server';
 import { startEventsServer } from '../events-server';
 import type { RequestGate } from '../iam/request-gate';
-import { startJsonProtocolGate } from '../iam/json-protocol-gate';
+import { type JsonProtocolGateOptions, startJsonProtocolGate } from '../iam/json-protocol-gate';
 import { startKvsServer } from '../kvs/kvs-server';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-identity';
 import type { ObjectEvent } from '../s3/object-store';
@@ -42,6 +42,8 @@ export async function startLocalServers(options: {
   readonly onS3Event: (event: ObjectEvent) => void;
   readonly onMediaConvertEvent: (event: object) => void;
   readonly publishEvent: (event: object) => void;
+  /** Fault injection on the SQS endpoint (JsonProtocolGateOptions.interrupt). */
+  readonly interruptSqs?: JsonProtocolGateOptions['interrupt'];
 }): Promise<LocalServers> {
   const { dataDirectory, ports, gate } = options;
   const identity = { region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID };
@@ -57,7 +59,7 @@ export async function startLocalServers(options: {
     stops.push(() => dynamoGate.stop());
     const sqs = await startSqsServer();
     stops.push(() => sqs.stop());
-    const sqsGate = await startJsonProtocolGate({ service: 'sqs', upstream: sqs.endpoint, gate, port: ports?.sqs });
+    const sqsGate = await startJsonProtocolGate({ service: 'sqs', upstream: sqs.endpoint, gate, port: ports?.sqs, interrupt: options.interruptSqs });
     stops.push(() => sqsGate.stop());
     // The services process's script is built for this machine, beside the function bundles.
     const services = await startLocalServices({

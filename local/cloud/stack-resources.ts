@@ -2,7 +2,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FAILURE_QUEUE_SETTINGS, frameQueueSettings } from '../../pipeline/definition';
 import type { StackConfig } from '../../pipeline/stack-config';
-import { pipelineNames } from '../../pipeline/topology';
+import { type QueueConsumerSpec, pipelineNames } from '../../pipeline/topology';
 import { ensureJobTable } from '../dynamo-server';
 import type { FaultWiring } from './fault-wiring';
 
@@ -12,6 +12,8 @@ export interface LocalQueues {
   readonly deadLetterQueueUrl: string;
   readonly deadLetterQueueArn: string;
   readonly failureQueueUrls: Readonly<Record<'ingress-failures' | 'completion-failures', string>>;
+  /** Every queue a function consumes, by its name in the topology (QueueConsumerSpec.queue). */
+  readonly consumed: Readonly<Record<QueueConsumerSpec['queue'], { readonly url: string; readonly arn: string }>>;
 }
 
 /**
@@ -39,16 +41,25 @@ export async function provisionStackResources(
   });
   const failureQueueAttributes = {
     MessageRetentionPeriod: String(FAILURE_QUEUE_SETTINGS.messageRetentionSeconds),
-    VisibilityTimeout: String(FAILURE_QUEUE_SETTINGS.visibilityTimeoutSeconds),
+    // Under faults, a failed event the failed-events function could not record comes back in seconds.
+    VisibilityTimeout: String(faults.frameVisibilitySeconds(FAILURE_QUEUE_SETTINGS.visibilityTimeoutSeconds)),
+  };
+  const frameQueueArn = await queueArn(clients.sqs, frameQueueUrl);
+  const failureQueueUrls = {
+    'ingress-failures': await createQueue(clients.sqs, names.failureQueues['ingress-failures'], failureQueueAttributes),
+    'completion-failures': await createQueue(clients.sqs, names.failureQueues['completion-failures'], failureQueueAttributes),
   };
   return {
     frameQueueUrl,
-    frameQueueArn: await queueArn(clients.sqs, frameQueueUrl),
+    frameQueueArn,
     deadLetterQueueUrl,
     deadLetterQueueArn,
-    failureQueueUrls: {
-      'ingress-failures': await createQueue(clients.sqs, names.failureQueues['ingress-failures'], failureQueueAttributes),
-      'completion-failures': await createQueue(clients.sqs, names.failureQueues['completion-failures'], failureQueueAttributes),
+    failureQueueUrls,
+    consumed: {
+      frames: { url: frameQueueUrl, arn: frameQueueArn },
+      'frames-dead-letters': { url: deadLetterQueueUrl, arn: deadLetterQueueArn },
+      'ingress-failures': { url: failureQueueUrls['ingress-failures'], arn: await queueArn(clients.sqs, failureQueueUrls['ingress-failures']) },
+      'completion-failures': { url: failureQueueUrls['completion-failures'], arn: await queueArn(clients.sqs, failureQueueUrls['completion-failures']) },
     },
   };
 }

@@ -31,6 +31,18 @@ export const FAULT_SETTINGS = {
    * six times the worker's timeout (at least 3 minutes), so a run under faults ends in seconds.
    */
   redeliverySeconds: 5,
+  /**
+   * mediaconvert-unavailable holds until this file exists in the fault state directory
+   * (`touch <data dir>/faults/mediaconvert-available`): the fault a person clears, then redrives.
+   */
+  mediaConvertAvailableFile: 'mediaconvert-available',
+  /**
+   * With any fault on, the sweeper runs this often and looks at runs this quiet, instead of the
+   * stack's minutes (operations.sweepEveryMinutes, stuckAfterMinutes), so a stalled run ends in
+   * seconds. A fanned-out run and one still being submitted get longer, as in the stack: every
+   * delivery of a batch, and every retry of an ingress (the SDK's backoff included).
+   */
+  sweeper: { everySeconds: 2, stuckAfterSeconds: 30, processingStallSeconds: 60, submittingStallSeconds: 180 },
 } as const;
 
 export const FAULTS = {
@@ -40,7 +52,18 @@ export const FAULTS = {
   'mediaconvert-error': `the first MediaConvert job fails with ERROR after storing ${FAULT_SETTINGS.mediaConvertErrorAfterFrames} frames`,
   's3-outage': `the S3 server refuses connections for ${FAULT_SETTINGS.s3OutageMs / 1000} s from the first read of a frame`,
   'dynamodb-throttle': `one item write to DynamoDB in ${FAULT_SETTINGS.dynamoThrottleEvery} is answered ProvisionedThroughputExceededException`,
+  'completion-crash':
+    "the completion function's process is killed (SIGKILL) in the middle of the first run's fan-out, on every attempt: the failed-events function hands the run to the sweeper, which finishes it",
+  'mediaconvert-unavailable':
+    `every CreateJob is answered 500 InternalServerErrorException until the file ${FAULT_SETTINGS.mediaConvertAvailableFile} exists in the fault state directory: ` +
+    'runs end FAILED (RETRIES_EXHAUSTED) until then, and `frames redrive` resumes them after',
 } as const;
+
+/**
+ * Faults that hold until a person clears them: not part of `all`, whose runs must end by
+ * themselves.
+ */
+export const HELD_FAULTS: readonly FaultName[] = ['mediaconvert-unavailable'];
 
 export type FaultName = keyof typeof FAULTS;
 export type FaultPlan = ReadonlySet<FaultName>;
@@ -59,7 +82,7 @@ export function parseFaultPlan(text: string | undefined): FaultPlan {
     .split(',')
     .map((name) => name.trim())
     .filter(Boolean);
-  if (names.includes('all')) return new Set(Object.keys(FAULTS) as FaultName[]);
+  if (names.includes('all')) return new Set((Object.keys(FAULTS) as FaultName[]).filter((name) => !HELD_FAULTS.includes(name)));
   const unknown = names.filter((name) => !isFaultName(name));
   if (unknown.length > 0) {
     throw new FaultPlanError(

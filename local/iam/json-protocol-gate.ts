@@ -40,6 +40,12 @@ export interface JsonProtocolGateOptions {
    * default the gate's own (`requestGate()` carries its principals); else the principal's name.
    */
   readonly principalArn?: (principal: string) => string | undefined;
+  /**
+   * Fault injection: told of every allowed request before it is forwarded; a function returned
+   * runs once the upstream has answered, and the answer is then dropped (the caller sees its
+   * connection reset), as when the caller's process dies waiting for it.
+   */
+  readonly interrupt?: (request: { readonly principal: string | undefined; readonly operation: string; readonly input: Record<string, unknown> }) => (() => Promise<void>) | undefined;
 }
 
 export interface JsonProtocolGate {
@@ -149,7 +155,8 @@ async function handle(context: GateContext, request: IncomingMessage, response: 
   }
 
   const rewrite = service === 'sqs' && QUEUE_URL_ANSWERS.has(operation) ? protocol : undefined;
-  forward(context, request, body, response, rewrite);
+  const interruption = context.options.interrupt?.({ principal, operation, input: input as Record<string, unknown> });
+  forward(context, request, body, response, rewrite, interruption);
   if (service === 'dynamodb' && TABLE_SCHEMA_CHANGES.has(operation)) {
     response.once('finish', () => context.tables.forget(tableNameOf(input.TableName)));
   }
@@ -888,11 +895,24 @@ function answeredHeaders(rawHeaders: readonly string[], drop: ReadonlySet<string
  * back; for answers with queue URLs (`rewrite` names the protocol), reads it whole and points the
  * URLs at the gate.
  */
-function forward(context: GateContext, request: IncomingMessage, body: Buffer, response: ServerResponse, rewrite: Protocol | undefined): void {
+function forward(
+  context: GateContext,
+  request: IncomingMessage,
+  body: Buffer,
+  response: ServerResponse,
+  rewrite: Protocol | undefined,
+  interruption?: () => Promise<void>,
+): void {
   const { upstream, agent } = context;
   const call = httpRequest(
     { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: forwardedHeaders(request.headers, body.length), agent },
     (answer) => {
+      if (interruption) {
+        // The upstream did the work; its answer never reaches the caller.
+        answer.resume();
+        answer.once('end', () => void interruption().finally(() => response.destroy()));
+        return;
+      }
       response.once('close', () => {
         if (!answer.complete) answer.destroy();
       });

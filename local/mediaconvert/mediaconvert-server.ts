@@ -24,11 +24,22 @@ export type LocalMediaConvertServer = LoopbackServer;
  */
 export async function startMediaConvertServer(
   service: LocalMediaConvert,
-  options: { readonly port?: number; readonly gate?: RequestGate; readonly identity?: { readonly region: string; readonly account: string } } = {},
+  options: MediaConvertServerOptions = {},
 ): Promise<LocalMediaConvertServer> {
   return listenOnLoopback((request, response) => {
     handle(service, request, response, options).catch((error: unknown) => sendError(response, error));
   }, options.port);
+}
+
+export interface MediaConvertServerOptions {
+  readonly port?: number;
+  readonly gate?: RequestGate;
+  readonly identity?: { readonly region: string; readonly account: string };
+  /**
+   * Fault injection (mediaconvert-unavailable): while this answers a reason, every authorised
+   * CreateJob is answered 500 InternalServerErrorException with it.
+   */
+  readonly unavailable?: () => string | undefined;
 }
 
 /** A request MediaConvert refuses: a signature it cannot verify, or a grant the signer lacks. */
@@ -55,7 +66,7 @@ async function handle(
   service: LocalMediaConvert,
   request: IncomingMessage,
   response: ServerResponse,
-  options: { readonly gate?: RequestGate; readonly identity?: { readonly region: string; readonly account: string } },
+  options: MediaConvertServerOptions,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '');
@@ -90,6 +101,8 @@ async function handle(
         { action: 'iam:PassRole', resource: String(role), context: { 'iam:PassedToService': SERVICE_PRINCIPALS.mediaConvert } },
       ]);
     }
+    const unavailable = options.unavailable?.();
+    if (unavailable) return sendJson(response, 500, { message: unavailable }, 'InternalServerErrorException');
     const job = service.createJob(gate ? body : await readJsonBody(request));
     return sendJson(response, 201, { job: wire(job) });
   }

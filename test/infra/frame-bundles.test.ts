@@ -18,6 +18,8 @@ const BUNDLES = join(PROJECT_ROOT, '.build', 'test-bundles');
 describe('the frame worker bundle, run as Lambda runs it', () => {
   let dynamo: LocalDynamo;
   let s3: HttpStub;
+  /** EventBridge's PutEvents, taking every entry. */
+  const events = new HttpStub(() => ({ status: 200, body: { FailedEntryCount: 0, Entries: [{ EventId: 'event-1' }] } }));
   const stored = new Map<string, string>();
   let jpeg: Buffer;
 
@@ -38,7 +40,7 @@ describe('the frame worker bundle, run as Lambda runs it', () => {
     });
   });
   afterAll(async () => {
-    await Promise.all([dynamo.stop(), s3.stop()]);
+    await Promise.all([dynamo.stop(), s3.stop(), events.stop()]);
   });
 
   it('processes a batch with sharp, counts it and fans in, with only endpoints differing from Lambda', async () => {
@@ -70,6 +72,9 @@ describe('the frame worker bundle, run as Lambda runs it', () => {
       FRAMES_BUCKET_NAME: 'frames-bucket',
       EGRESS_BUCKET_NAME: 'egress-bucket',
       FAN_IN_LEASE_SECONDS: '60',
+      PIPELINE_NAME: 'frames',
+      // The run completes here, and the worker announces it on the default bus.
+      AWS_ENDPOINT_URL_EVENTBRIDGE: await events.start(),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     };
     const invoke = `require(${JSON.stringify(join(bundle.directory, 'index.js'))})
@@ -87,6 +92,11 @@ describe('the frame worker bundle, run as Lambda runs it', () => {
       expect.objectContaining({ index: 1, timestampMs: 1000, output: expect.objectContaining({ phash: expect.any(String) }) }),
     ]);
     for (const request of s3.requests) expect(request.headers.authorization).toContain('Credential=AKIDBUNDLETEST/');
+    expect(events.requests).toHaveLength(1);
+    expect(events.requests[0]!.headers['x-amz-target']).toBe('AWSEvents.PutEvents');
+    const [entry] = JSON.parse(events.requests[0]!.body).Entries;
+    expect(entry).toMatchObject({ Source: 'video-frame-pipeline', DetailType: 'Video Frames Completed' });
+    expect(JSON.parse(entry.Detail)).toMatchObject({ pipeline: 'frames', videoId: 'clip.mp4', runId: 'run1', status: 'COMPLETE' });
   });
 });
 
@@ -119,8 +129,8 @@ describe('a processor chosen by configuration', () => {
   });
 });
 
-it('bundles the completion and dead-letter functions small', () => {
-  for (const fn of [FUNCTIONS.completion, FUNCTIONS.deadLetters]) {
+it('bundles the completion, dead-letter, failed-events and sweeper functions small', () => {
+  for (const fn of [FUNCTIONS.completion, FUNCTIONS.deadLetters, FUNCTIONS.failedEvents, FUNCTIONS.sweeper]) {
     const bundle = bundleFunction(fn.entry, join(BUNDLES, fn.nameSuffix));
     expect(bundle.bytes).toBeLessThan(600 * 1000);
     expect(bundle.natives).toEqual([]);

@@ -31,10 +31,14 @@ describe('the completion rule', () => {
   it('targets the completion function, and keeps what cannot be delivered or handled', () => {
     const functionArn = arnOf('aws_lambda_function', (f) => f.function_name === 'frames-completion');
     const failures = queueArn('frames-completion-failures');
-    expect(theResource(stack, 'aws_cloudwatch_event_target', (t) => t.arn === functionArn)).toMatchObject({
-      dead_letter_config: { arn: failures },
-      retry_policy: { maximum_retry_attempts: 185 },
-    });
+    const targets = resourcesOf(stack, 'aws_cloudwatch_event_target').filter((t) => t.arn === functionArn);
+    // Job state changes and redrives.
+    expect(targets.map((t) => t.rule).sort()).toEqual(
+      ['frames-job-state', 'frames-redrive-completion'].map((name) => referenceTo(stack, 'aws_cloudwatch_event_rule', (r) => r.name === name, 'name')).sort(),
+    );
+    for (const target of targets) {
+      expect(target).toMatchObject({ dead_letter_config: { arn: failures }, retry_policy: { maximum_retry_attempts: 185 } });
+    }
     expect(theResource(stack, 'aws_lambda_function_event_invoke_config', (c) => c.function_name.includes('completion'))).toMatchObject({
       destination_config: { on_failure: { destination: failures } },
     });
@@ -88,6 +92,15 @@ describe('the frame queue', () => {
 describe('least privilege', () => {
   const framesBucket = () => bucketArn('frames-frames-');
   const writeResults = () => ({ actions: ['s3:AbortMultipartUpload', 's3:PutObject'], resource: `${bucketArn('frames-egress-')}/*` });
+  // Every function that can end a run puts its outcome event on the default bus, and nothing else.
+  const announceOutcomes = () => ({
+    actions: ['events:PutEvents'],
+    resource: expect.stringMatching(/^arn:\$\{.+\}:events:\$\{.+\}:\$\{.+\}:event-bus\/default$/),
+    condition: {
+      'ForAllValues:StringEquals': { 'events:source': ['video-frame-pipeline'], 'events:detail-type': ['Video Frames Completed', 'Video Frames Failed'] },
+      Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+    },
+  });
   const consume = (queue: string) => ({
     actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
     resource: queueArn(queue),
@@ -101,6 +114,7 @@ describe('least privilege', () => {
       FanOutFrames: { actions: ['sqs:SendMessage'], resource: queueArn('frames-frames') },
       WriteResults: writeResults(),
       KeepFailedEvents: { actions: ['sqs:SendMessage'], resource: queueArn('frames-completion-failures') },
+      AnnounceOutcomes: announceOutcomes(),
     });
   });
 
@@ -113,6 +127,7 @@ describe('least privilege', () => {
       KeepBatchResults: { actions: ['s3:GetObject', 's3:PutObject'], resource: `${framesBucket()}/*/batches/*` },
       WriteResults: writeResults(),
       ConsumeFrameQueue: consume('frames-frames'),
+      AnnounceOutcomes: announceOutcomes(),
     });
   });
 
@@ -124,6 +139,7 @@ describe('least privilege', () => {
       KeepBatchResults: { actions: ['s3:GetObject', 's3:PutObject'], resource: `${framesBucket()}/*/batches/*` },
       WriteResults: writeResults(),
       ConsumeDeadLetters: consume('frames-frames-dead-letters'),
+      AnnounceOutcomes: announceOutcomes(),
     });
   });
 });

@@ -117,8 +117,8 @@ describe('upload events', () => {
     const queueArn = referenceTo(stack, 'aws_sqs_queue', (q) => q.name === 'frames-ingress-failures', 'arn');
     const ruleArn = referenceTo(stack, 'aws_cloudwatch_event_rule', (r) => r.name === 'frames-video-uploaded', 'arn');
     const targets = resourcesOf(stack, 'aws_cloudwatch_event_target').filter((t) => t.arn === functionArn);
-    // Uploads and clip requests.
-    expect(targets).toHaveLength(2);
+    // Uploads, clip requests and redrives.
+    expect(targets).toHaveLength(3);
     for (const target of targets) expect(target).toMatchObject({ dead_letter_config: { arn: queueArn } });
     expect(theResource(stack, 'aws_lambda_function_event_invoke_config', (c) => c.function_name.includes('ingress-function'))).toMatchObject({
       maximum_retry_attempts: 2,
@@ -144,15 +144,28 @@ describe('upload events', () => {
           'aws:SourceArn': [
             expect.stringMatching(/^arn:\$\{data\.aws_partition\..+\}:events:\$\{data\.aws_region\..+\}:\$\{data\.aws_caller_identity\..+\}:rule\/frames-video-uploaded$/),
             expect.stringMatching(/:rule\/frames-clip-requested$/),
+            expect.stringMatching(/:rule\/frames-redrive-ingress$/),
           ],
         },
       },
     });
   });
 
-  it('gives each rule its own permission to invoke its function', () => {
-    const ids = resourcesOf(stack, 'aws_lambda_permission').filter((p) => p.principal === 'events.amazonaws.com').map((p) => p.statement_id);
-    expect(ids.sort()).toEqual(['AllowEventRule-frames-clip-requested', 'AllowEventRule-frames-job-state', 'AllowEventRule-frames-video-uploaded']);
+  it('gives each rule its own permission to invoke its function, scoped to that rule', () => {
+    const permissions = resourcesOf(stack, 'aws_lambda_permission');
+    expect(permissions.every((p) => p.principal === 'events.amazonaws.com')).toBe(true);
+    expect(permissions.map((p) => p.statement_id).sort()).toEqual([
+      'AllowEventRule-frames-clip-requested',
+      'AllowEventRule-frames-job-state',
+      'AllowEventRule-frames-redrive-completion',
+      'AllowEventRule-frames-redrive-ingress',
+      'AllowEventRule-frames-video-uploaded',
+      'AllowSchedule-frames-sweep',
+    ]);
+    for (const permission of permissions) {
+      const ruleName = permission.statement_id.replace(/^Allow(EventRule|Schedule)-/, '');
+      expect(permission.source_arn).toBe(referenceTo(stack, 'aws_cloudwatch_event_rule', (r) => r.name === ruleName, 'arn'));
+    }
   });
 });
 
@@ -274,9 +287,11 @@ describe('functions', () => {
     const functions = resourcesOf(stack, 'aws_lambda_function');
     expect(functions.map((fn) => fn.function_name).sort()).toEqual([
       'frames-completion',
+      'frames-failed-events',
       'frames-frame-dead-letters',
       'frames-frame-worker',
       'frames-ingress',
+      'frames-sweeper',
     ]);
     for (const fn of functions) {
       const group = theResource(stack, 'aws_cloudwatch_log_group', (g) => g.name === `/aws/lambda/${fn.function_name}`);
@@ -311,6 +326,7 @@ describe('outputs and configuration', () => {
       'completion_failures_queue',
       'completion_function',
       'egress_bucket',
+      'failed_events_function',
       'frame_dead_letter_queue',
       'frame_queue',
       'frame_worker_function',
@@ -319,8 +335,10 @@ describe('outputs and configuration', () => {
       'ingress_failures_queue',
       'ingress_function',
       'job_table',
+      'notification_topic_arn',
       'pipeline_name',
       'region',
+      'sweeper_function',
     ]);
     expect(stack.output.region.value).toMatch(/data\.aws_region\..+\.region/);
   });
@@ -416,11 +434,22 @@ describe('the CLI policy', () => {
       { Sid: 'ListFramesBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn('frames-frames-') },
       { Sid: 'ReadJobs', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Resource: tableArn },
       { Sid: 'ListJobs', Effect: 'Allow', Action: 'dynamodb:Query', Resource: `${tableArn}/index/ByStatus` },
+      // frames redrive: only redrive requests, never a forged outcome event.
+      {
+        Sid: 'RedriveRuns',
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: expect.stringMatching(/^arn:\$\{.+\}:events:\$\{.+\}:\$\{.+\}:event-bus\/default$/),
+        Condition: {
+          'ForAllValues:StringEquals': { 'events:source': ['video-frame-pipeline'], 'events:detail-type': ['Video Frames Redrive Requested'] },
+          Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+        },
+      },
     ]);
     expect(stack.output.cli_policy_arn.value).toBe(referenceTo(stack, 'aws_iam_policy', (p) => p.name === 'frames-cli', 'arn'));
   });
 
-  it('requests clips, when streams are configured, with every entry of the clip request source (a multivalued key)', () => {
+  it('requests clips, when streams are configured, with every entry of the clip request source and detail type (multivalued keys)', () => {
     expect(cliStatements(synthesizeStack({ kvsStreams: ['front-camera'] })).find((s: any) => s.Sid === 'RequestClips')).toEqual({
       Sid: 'RequestClips',
       Effect: 'Allow',
@@ -428,7 +457,10 @@ describe('the CLI policy', () => {
       Resource: expect.stringMatching(/^arn:\$\{.+\}:events:\$\{.+\}:\$\{.+\}:event-bus\/default$/),
       // AWS's EventBridge examples: ForAllValues on events:source, and a Null check so that a
       // request naming no source does not pass as "all of none".
-      Condition: { 'ForAllValues:StringEquals': { 'events:source': ['video-frame-pipeline'] }, Null: { 'events:source': 'false' } },
+      Condition: {
+        'ForAllValues:StringEquals': { 'events:source': ['video-frame-pipeline'], 'events:detail-type': ['Clip Requested'] },
+        Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+      },
     });
   });
 });
