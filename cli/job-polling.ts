@@ -7,6 +7,9 @@ export class JobNeverStartedError extends Error {
   override readonly name = 'JobNeverStartedError';
 }
 
+/** How long a finished run's report waits for its outcome event to be noted (AnnouncedAt). */
+const ANNOUNCEMENT_WAIT_MS = 3_000;
+
 /**
  * Follows one video's record until its run (the one that differs from `previousRunId`, the run
  * recorded before this upload) is COMPLETE or FAILED, reporting every change. Polls the table
@@ -39,6 +42,7 @@ export async function watchJob(options: {
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   const startedBy = Date.now() + startTimeoutMs;
   let last = '';
+  let finishedAt: number | undefined;
   for (;;) {
     const record = await readJob(options.dynamodb, options.table, options.videoId);
     if (record && (options.follows ? options.follows(record) : record.RunId !== options.previousRunId)) {
@@ -50,7 +54,9 @@ export async function watchJob(options: {
       } else {
         delay = Math.min(Math.round(delay * 1.5), maxPollMs);
       }
-      if (isFinished(record)) return record;
+      // The outcome event is put on the bus just after the final write: wait a moment for it,
+      // so the report can say it was sent.
+      if (isFinished(record) && (record.AnnouncedAt || Date.now() >= (finishedAt ??= Date.now()) + ANNOUNCEMENT_WAIT_MS)) return record;
     } else if (Date.now() > startedBy) {
       throw new JobNeverStartedError(`No job started for ${JSON.stringify(options.videoId)} within ${Math.round(startTimeoutMs / 1000)} s`);
     }

@@ -73,7 +73,7 @@ async function endRun(
     Code: ERROR_CODE.retriesExhausted,
     Message:
       `The ${message.target} function failed on this run's event on every retry: ${message.error}. ` +
-      `The event is kept on this record; once the cause is fixed, run: npx frames redrive ${JSON.stringify(run.videoId)}`,
+      `The event is kept on this record; once the cause is fixed, run: npx frames redrive ${shellWord(run.videoId)}`,
   };
   const current = await runs.get(run.videoId);
   if (current?.RunId === run.runId) {
@@ -105,6 +105,11 @@ async function endRun(
 }
 
 const ref = (run: RunRef) => ({ videoId: run.videoId, runId: run.runId });
+
+/** A video id as one POSIX shell word, so the command in the message can be pasted. */
+export function shellWord(text: string): string {
+  return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
 
 /** The runs an event was for, read as the function that failed on it reads it. */
 function runsOfEvent(

@@ -1,5 +1,6 @@
 import { type CompletionDependencies, type CompletionOutcome, handleJobStateChange } from '../completion/handle-job-state';
 import { type JobStateChange, jobStateChangeOf } from '../completion/job-state-events';
+import { shellWord } from '../failed-events/record-failed-event';
 import { fanIn, isFullyCounted } from '../shared/fan-in';
 import type { RunRepairs, RunStore } from '../shared/job-table';
 import type { JobState, MediaConverter } from '../shared/media-converter';
@@ -51,7 +52,7 @@ export async function repairRun(dependencies: SweeperDependencies, record: JobRe
   const quietForMs = now.getTime() - new Date(record.UpdatedAt).getTime();
   const fannedOut = record.Status === JOB_STATUS.processing && record.FannedOutAt !== undefined;
   const due = record.RepairRequestedAt !== undefined || quietForMs >= (fannedOut ? sweeper.processingStallMs : sweeper.stuckAfterMs);
-  if (!due && !(fannedOut && isFullyCounted(record))) return { action: 'healthy' };
+  if (!due) return { action: 'healthy' };
 
   const end = async (reason: string): Promise<SweepAction> => {
     const ended = await runs.abandonRun(
@@ -66,7 +67,7 @@ export async function repairRun(dependencies: SweeperDependencies, record: JobRe
   if ((record.SweepAttempts ?? 0) >= MAX_SWEEP_ATTEMPTS) {
     return end(
       `${MAX_SWEEP_ATTEMPTS} repairs did not move it on from ${record.Status}${record.LastError ? ` (last error: ${record.LastError})` : ''}. ` +
-        (record.FailedEvent ? `Its event is kept: once the cause is fixed, run: npx frames redrive ${JSON.stringify(record.VideoId)}` : 'Upload the video again to start a new run.'),
+        (record.FailedEvent ? `Its event is kept: once the cause is fixed, run: npx frames redrive ${shellWord(record.VideoId)}` : 'Upload the video again to start a new run.'),
     );
   }
 

@@ -63,8 +63,9 @@ export type FaultWiring = ReturnType<typeof faultWiring>;
 
 /**
  * The completion-crash fault, on the SQS endpoint: the first run whose frame batches the
- * completion function sends has that function's process killed once SQS has taken the first
- * SendMessageBatch (messages enqueued, FannedOutAt never written), on every attempt. Its event then
+ * completion function sends has that function's process killed once SQS has taken one
+ * SendMessageBatch (those messages enqueued, the rest never sent, FannedOutAt never written), on
+ * every attempt; batches sent at the same moment by the dying attempt are dropped. Its event then
  * fails every retry, and the failed-events function hands the run to the sweeper.
  */
 export function completionCrashInterrupt(
@@ -73,6 +74,7 @@ export function completionCrashInterrupt(
   killCompletion: () => Promise<void>,
 ): NonNullable<JsonProtocolGateOptions['interrupt']> {
   let crashingRun: string | undefined;
+  let killing: Promise<void> | undefined;
   const frameQueuePath = new URL(frameQueueUrl).pathname;
   return ({ principal, operation, input }) => {
     if (principal !== 'completion' || operation !== 'SendMessageBatch') return undefined;
@@ -81,9 +83,18 @@ export function completionCrashInterrupt(
     const runId = (JSON.parse(first?.MessageBody ?? '{}') as { runId?: string }).runId;
     crashingRun ??= runId;
     if (!runId || runId !== crashingRun) return undefined;
-    return async () => {
-      note(`completion killed mid-fan-out of run ${runId}`);
-      await killCompletion();
+    // A call that arrives while its process is being killed never reaches SQS.
+    if (killing) return { forward: false, then: () => killing! };
+    let done: () => void = () => undefined;
+    killing = new Promise<void>((resolve) => (done = resolve));
+    return {
+      forward: true,
+      then: async () => {
+        note(`completion killed mid-fan-out of run ${runId}`);
+        await killCompletion();
+        killing = undefined;
+        done();
+      },
     };
   };
 }

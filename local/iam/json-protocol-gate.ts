@@ -41,11 +41,21 @@ export interface JsonProtocolGateOptions {
    */
   readonly principalArn?: (principal: string) => string | undefined;
   /**
-   * Fault injection: told of every allowed request before it is forwarded; a function returned
-   * runs once the upstream has answered, and the answer is then dropped (the caller sees its
-   * connection reset), as when the caller's process dies waiting for it.
+   * Fault injection: told of every allowed request before it is forwarded. An interruption runs
+   * `then` once the upstream has answered (or, with `forward: false`, instead of forwarding at
+   * all), and the answer is dropped (the caller sees its connection reset), as when the caller's
+   * process dies waiting for it.
    */
-  readonly interrupt?: (request: { readonly principal: string | undefined; readonly operation: string; readonly input: Record<string, unknown> }) => (() => Promise<void>) | undefined;
+  readonly interrupt?: (request: {
+    readonly principal: string | undefined;
+    readonly operation: string;
+    readonly input: Record<string, unknown>;
+  }) => Interruption | undefined;
+}
+
+export interface Interruption {
+  readonly forward: boolean;
+  readonly then: () => Promise<void>;
 }
 
 export interface JsonProtocolGate {
@@ -156,7 +166,11 @@ async function handle(context: GateContext, request: IncomingMessage, response: 
 
   const rewrite = service === 'sqs' && QUEUE_URL_ANSWERS.has(operation) ? protocol : undefined;
   const interruption = context.options.interrupt?.({ principal, operation, input: input as Record<string, unknown> });
-  forward(context, request, body, response, rewrite, interruption);
+  if (interruption && !interruption.forward) {
+    void interruption.then().finally(() => response.destroy());
+    return;
+  }
+  forward(context, request, body, response, rewrite, interruption?.then);
   if (service === 'dynamodb' && TABLE_SCHEMA_CHANGES.has(operation)) {
     response.once('finish', () => context.tables.forget(tableNameOf(input.TableName)));
   }

@@ -12,7 +12,8 @@ import { type SynthesizedStack, synthesizeStack, theResource } from '../support/
 /**
  * The failure queues keep what the ingress and completion functions could not handle. The stack
  * and the local cloud both create them from FAILURE_QUEUE_SETTINGS (pipeline/definition.ts), so a
- * failed event is kept as long locally as in an account: SQS's maximum, 14 days.
+ * failed event is kept as long locally as in an account (SQS's maximum, 14 days), and the
+ * failed-events function gets a received one to itself as long.
  */
 const config = resolveStackConfig({});
 const failureQueues = Object.values(pipelineNames(config).failureQueues);
@@ -33,21 +34,23 @@ afterAll(async () => {
   rmSync(dataDirectory, { recursive: true, force: true });
 }, 30_000);
 
-async function localRetentionSeconds(queueName: string): Promise<number> {
+async function localSettings(queueName: string): Promise<{ retention: number; visibility: number }> {
   const { QueueUrl } = await admin.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
   const { Attributes } = await admin.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['MessageRetentionPeriod'] }),
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['MessageRetentionPeriod', 'VisibilityTimeout'] }),
   );
-  return Number(Attributes?.MessageRetentionPeriod);
+  return { retention: Number(Attributes?.MessageRetentionPeriod), visibility: Number(Attributes?.VisibilityTimeout) };
 }
 
 test('the definition keeps failures for SQS’s maximum, 14 days', () => {
   expect(FAILURE_QUEUE_SETTINGS.messageRetentionSeconds).toBe(14 * 24 * 60 * 60);
 });
 
-test.each(failureQueues)('%s keeps messages as long in the local cloud as in the synthesized stack', async (queueName) => {
+test.each(failureQueues)('%s keeps messages, and hides a received one, as long in the local cloud as in the synthesized stack', async (queueName) => {
   const declared = theResource(stack, 'aws_sqs_queue', (queue) => queue.name === queueName);
 
   expect(declared.message_retention_seconds).toBe(FAILURE_QUEUE_SETTINGS.messageRetentionSeconds);
-  expect(await localRetentionSeconds(queueName)).toBe(declared.message_retention_seconds);
+  // The failed-events function consumes it: six of its timeouts, as AWS advises.
+  expect(declared.visibility_timeout_seconds).toBe(FAILURE_QUEUE_SETTINGS.visibilityTimeoutSeconds);
+  expect(await localSettings(queueName)).toEqual({ retention: declared.message_retention_seconds, visibility: declared.visibility_timeout_seconds });
 });

@@ -129,8 +129,8 @@ describe('a processor chosen by configuration', () => {
   });
 });
 
-it('bundles the completion, dead-letter, failed-events and sweeper functions small', () => {
-  for (const fn of [FUNCTIONS.completion, FUNCTIONS.deadLetters, FUNCTIONS.failedEvents, FUNCTIONS.sweeper]) {
+it('bundles the completion and dead-letter functions small', () => {
+  for (const fn of [FUNCTIONS.completion, FUNCTIONS.deadLetters]) {
     const bundle = bundleFunction(fn.entry, join(BUNDLES, fn.nameSuffix));
     expect(bundle.bytes).toBeLessThan(600 * 1000);
     expect(bundle.natives).toEqual([]);
