@@ -82,7 +82,10 @@ export function parseFaultPlan(text: string | undefined): FaultPlan {
     .split(',')
     .map((name) => name.trim())
     .filter(Boolean);
-  if (names.includes('all')) return new Set((Object.keys(FAULTS) as FaultName[]).filter((name) => !HELD_FAULTS.includes(name)));
+  if (names.includes('all')) {
+    // Every fault that ends by itself, and any held one named beside `all`.
+    return new Set((Object.keys(FAULTS) as FaultName[]).filter((name) => !HELD_FAULTS.includes(name) || names.includes(name)));
+  }
   const unknown = names.filter((name) => !isFaultName(name));
   if (unknown.length > 0) {
     throw new FaultPlanError(

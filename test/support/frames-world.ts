@@ -1,6 +1,7 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { type LocalDynamo, startLocalDynamo } from './dynalite';
@@ -27,6 +28,9 @@ export class FramesWorld {
   dynamo!: LocalDynamo;
   readonly s3 = mockClient(S3Client);
   readonly sqs = mockClient(SQSClient);
+  /** The default bus: every outcome event the functions put ("Video Frames Completed" / "Failed"). */
+  readonly events = mockClient(EventBridgeClient);
+  announced: { detailType: string; detail: Record<string, unknown> }[] = [];
   buckets!: FakeBuckets;
   /** Every message body sent to the frame queue, in order. */
   sent: FrameBatchMessage[] = [];
@@ -42,6 +46,7 @@ export class FramesWorld {
       FRAME_QUEUE_URL: QUEUE_URL,
       FRAMES_PER_MESSAGE: String(FRAMES_PER_MESSAGE),
       FAN_IN_LEASE_SECONDS: String(LEASE_SECONDS),
+      PIPELINE_NAME: 'frames',
       AWS_REGION: 'us-west-2',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
@@ -59,6 +64,17 @@ export class FramesWorld {
     this.buckets = new FakeBuckets(this.s3);
     this.sent = [];
     this.acceptMessages();
+    this.acceptEvents();
+  }
+
+  /** The bus accepts every event (and `announced` keeps them). */
+  acceptEvents(): void {
+    this.events.reset();
+    this.announced = [];
+    this.events.on(PutEventsCommand).callsFake(async (input) => {
+      for (const entry of input.Entries) this.announced.push({ detailType: entry.DetailType, detail: JSON.parse(entry.Detail) });
+      return { FailedEntryCount: 0, Entries: input.Entries.map((_: unknown, index: number) => ({ EventId: `event-${this.announced.length}-${index}` })) };
+    });
   }
 
   /** Clears injected faults and recorded calls, keeping every object in the buckets. */

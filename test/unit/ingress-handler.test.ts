@@ -9,6 +9,7 @@ import {
   MediaConvertClient,
 } from '@aws-sdk/client-mediaconvert';
 import { HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { objectCreatedEvent, s3NotificationEvent } from '../support/events';
@@ -34,6 +35,7 @@ const { handler } = require('../../functions/ingress/handler') as typeof import(
 const s3 = mockClient(S3Client);
 const dynamo = mockClient(DynamoDBDocumentClient);
 const mediaConvert = mockClient(MediaConvertClient);
+const events = mockClient(EventBridgeClient);
 
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
@@ -64,6 +66,8 @@ beforeEach(() => {
   s3.reset();
   dynamo.reset();
   mediaConvert.reset();
+  events.reset();
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'event-1' }] });
   s3.on(HeadObjectCommand).resolves({ ContentLength: 2048, Metadata: {} });
   dynamo.on(PutCommand).resolves({});
   // The job table's writes answer the item after them (ReturnValues ALL_NEW).
@@ -267,6 +271,10 @@ describe('bad input is recorded as FAILED with a stable code', () => {
     const [outcome] = await handler(objectCreatedEvent(options));
     expect(outcome).toMatchObject({ outcome: 'failed', error: { Code: code } });
     expect(failedRecord()).toMatchObject({ Status: 'FAILED', Error: { Code: code, Message: expect.stringMatching(message) } });
+    // A run rejected at once is final: its outcome event says so, with the same code.
+    const [put] = events.commandCalls(PutEventsCommand);
+    expect(put.args[0].input.Entries?.[0]).toMatchObject({ Source: 'video-frame-pipeline', DetailType: 'Video Frames Failed' });
+    expect(JSON.parse(put.args[0].input.Entries![0].Detail!)).toMatchObject({ version: '1', pipeline: 'frames', status: 'FAILED', error: { code } });
     expect(s3).not.toHaveReceivedCommand(HeadObjectCommand);
     expect(mediaConvert).not.toHaveReceivedAnyCommand();
   });

@@ -54,9 +54,26 @@ describe('the six defects, each refused by the earlier grants', () => {
 
   test('2. the CLI puts clip requests whose every entry has the clip source, and nothing without a source', async () => {
     const bus = localArn('events', 'event-bus/default');
-    expect(await may('cli', 'events:PutEvents', bus, { 'events:source': ['video-frame-pipeline'] })).toBe(true);
-    expect(await may('cli', 'events:PutEvents', bus, { 'events:source': ['video-frame-pipeline', 'someone.else'] })).toBe(false);
+    const clip = { 'events:source': ['video-frame-pipeline'], 'events:detail-type': ['Clip Requested'] };
+    expect(await may('cli', 'events:PutEvents', bus, clip)).toBe(true);
+    expect(await may('cli', 'events:PutEvents', bus, { ...clip, 'events:source': ['video-frame-pipeline', 'someone.else'] })).toBe(false);
     expect(await may('cli', 'events:PutEvents', bus, {})).toBe(false);
+    // frames redrive: its own detail type; the CLI can never forge a run's outcome.
+    expect(await may('cli', 'events:PutEvents', bus, { ...clip, 'events:detail-type': ['Video Frames Redrive Requested'] })).toBe(true);
+    expect(await may('cli', 'events:PutEvents', bus, { ...clip, 'events:detail-type': ['Video Frames Completed'] })).toBe(false);
+    expect(await may('cli', 'events:PutEvents', bus, { ...clip, 'events:detail-type': ['Clip Requested', 'Video Frames Failed'] })).toBe(false);
+    expect(await may('cli', 'events:PutEvents', bus, { 'events:source': ['video-frame-pipeline'] })).toBe(false);
+  });
+
+  test('outcome events are put by the functions that finish runs, and only outcome events', async () => {
+    const bus = localArn('events', 'event-bus/default');
+    const outcome = (detailType: string) => ({ 'events:source': ['video-frame-pipeline'], 'events:detail-type': [detailType] });
+    for (const principal of ['ingress', 'completion', 'frameWorker', 'deadLetters', 'failedEvents', 'sweeper'] as const) {
+      expect(await may(principal, 'events:PutEvents', bus, outcome('Video Frames Completed'))).toBe(true);
+      expect(await may(principal, 'events:PutEvents', bus, outcome('Video Frames Failed'))).toBe(true);
+      expect(await may(principal, 'events:PutEvents', bus, outcome('Clip Requested'))).toBe(false);
+      expect(await may(principal, 'events:PutEvents', bus, outcome('Video Frames Redrive Requested'))).toBe(false);
+    }
   });
 
   test('3. the ingress function creates only jobs tagged for this pipeline and cancels only those', async () => {

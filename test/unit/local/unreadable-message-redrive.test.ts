@@ -23,6 +23,7 @@ beforeAll(async () => {
     [ENV.framesBucket]: 'frames-frames',
     [ENV.egressBucket]: 'frames-egress',
     [ENV.fanInLeaseSeconds]: '30',
+    [ENV.pipelineName]: 'frames',
     AWS_REGION: LOCAL_REGION,
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
