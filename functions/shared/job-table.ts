@@ -369,7 +369,9 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
   private async write(run: RunRef, operation: RunOperation, update: RunUpdate): Promise<JobRecord | undefined> {
     const transition = RUN_LIFECYCLE[operation];
     const to: JobStatus | undefined = 'to' in transition ? transition.to : undefined;
-    const from = update.from ?? transition.from;
+    // A caller's narrower statuses never widen the lifecycle's.
+    const from = (update.from ?? transition.from).filter((status) => (transition.from as readonly JobStatus[]).includes(status));
+    if (from.length === 0) return undefined;
     const set = { ...update.set, ...(to ? { Status: to } : {}) };
     const values: Record<string, unknown> = { ...update.values, ':runId': run.runId };
     from.forEach((status, index) => (values[`:from${index}`] = status));
