@@ -51,7 +51,9 @@ export async function repairRun(dependencies: SweeperDependencies, record: JobRe
   const run = { videoId: record.VideoId, runId: record.RunId };
   const quietForMs = now.getTime() - new Date(record.UpdatedAt).getTime();
   const fannedOut = record.Status === JOB_STATUS.processing && record.FannedOutAt !== undefined;
-  const due = record.RepairRequestedAt !== undefined || quietForMs >= (fannedOut ? sweeper.processingStallMs : sweeper.stuckAfterMs);
+  // Batches may be out at their workers for a long while; a counted run only waits for its fan-in.
+  const awaitsBatches = fannedOut && !isFullyCounted(record);
+  const due = record.RepairRequestedAt !== undefined || quietForMs >= (awaitsBatches ? sweeper.processingStallMs : sweeper.stuckAfterMs);
   if (!due) return { action: 'healthy' };
 
   const end = async (reason: string): Promise<SweepAction> => {
