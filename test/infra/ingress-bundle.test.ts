@@ -11,8 +11,13 @@ import { HttpStub } from '../support/http-stub';
 
 const run = promisify(execFile);
 
-/** The size the deployed ingress bundle must stay under (issue "Cloud stack and ingress"). */
-const INGRESS_BUNDLE_BUDGET_BYTES = 600 * 1000;
+/**
+ * The size the deployed ingress bundle must stay under (issue "Cloud stack and ingress": 600 KB).
+ * Raised by 40 KB for issue 19: the ingress function finishes runs it rejects, so it announces
+ * them with the EventBridge client (16 KB minified), which took the bundle to 620 KB. Every other
+ * byte is still the SDK clients it calls; a bundle that grows past this needs a reason here too.
+ */
+const INGRESS_BUNDLE_BUDGET_BYTES = 640 * 1000;
 
 let bundle: FunctionBundle;
 beforeAll(() => {
