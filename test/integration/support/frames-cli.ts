@@ -139,6 +139,8 @@ export interface RunningLocalUp {
   readonly child: ChildProcess;
   /** What it printed with --json: endpoints, resources, credentials. */
   readonly cloud: LocalCloudDescription;
+  /** Every later line it printed on stdout (with --json, one outcome event each), as they come. */
+  readonly lines: readonly string[];
   /** SIGTERM, and wait for it to exit (nothing if it already has). */
   stop(): Promise<void>;
 }
@@ -152,14 +154,20 @@ export async function startLocalUp(dataDir: string, env: NodeJS.ProcessEnv = {})
     cwd: REPOSITORY,
     detached: true,
   });
+  const lines: string[] = [];
+  const output = createInterface({ input: child.stdout! });
   const firstLine = await new Promise<string>((resolvePromise, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolvePromise);
+    output.once('line', (line) => {
+      output.on('line', (later) => lines.push(later));
+      resolvePromise(line);
+    });
     child.once('exit', (code) => reject(new Error(`frames local up exited with ${code}`)));
   });
   const cloud = JSON.parse(firstLine) as LocalCloudDescription;
   return {
     child,
     cloud,
+    lines,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise));
