@@ -166,7 +166,8 @@ export const FAILED_EVENTS_TIMEOUT_SECONDS = 60;
 
 /**
  * Log lines operators count: the stack turns each into a CloudWatch metric (a metric filter on
- * the function's log group, namespace METRIC_NAMESPACE, dimension Pipeline) with an alarm.
+ * the function's log group, in the namespace `METRIC_NAMESPACE/<namePrefix>`: a filter can only
+ * take dimensions from the log line's fields) with an alarm (modules/pipeline-alarms.ts).
  */
 export const OPERATIONS_LOG = {
   /** The sweeper repaired or ended a run it found stalled (functions/sweeper/). */
