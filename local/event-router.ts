@@ -30,6 +30,7 @@ export const LOCAL_RETRY_DELAYS_MS = [1_000, 2_000] as const;
  */
 export class EventRouter {
   private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
 
   private readonly retryDelaysMs: readonly number[];
   private readonly onError: (message: string) => void;
@@ -58,10 +59,21 @@ export class EventRouter {
       const copies = this.duplicate ? 2 : 1;
       this.duplicate?.(`${(event as { 'detail-type'?: string })['detail-type']} event to ${route.target.name}`);
       for (let copy = 0; copy < copies; copy += 1) {
-        const delivery = this.deliver(route, event).finally(() => this.inFlight.delete(delivery));
+        const delivery = this.deliver(route, event)
+          // A delivery never rejects into nowhere: what went wrong is a warning for a person.
+          .catch((error: Error) => this.onError(`${route.rule.name} → ${route.target.name}: ${error.message}`))
+          .finally(() => this.inFlight.delete(delivery));
         this.inFlight.add(delivery);
       }
     }
+  }
+
+  /**
+   * The cloud is stopping: deliveries waiting to retry end without another attempt and without a
+   * failure record (the queues are going away with the rest; a new cloud starts from the job table).
+   */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** Resolves when every delivery started so far has finished. */
@@ -73,6 +85,7 @@ export class EventRouter {
     const attempts = ASYNC_INVOCATION_RETRIES + 1;
     let lastError: Error | undefined;
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      if (this.stopped) return;
       try {
         await route.target.invoke(event);
         return;
@@ -81,6 +94,7 @@ export class EventRouter {
         if (attempt < attempts) await sleep(this.retryDelaysMs[attempt - 1] ?? this.retryDelaysMs.at(-1) ?? 0);
       }
     }
+    if (this.stopped) return;
     this.onError(`${route.rule.name} → ${route.target.name} failed ${attempts} times: ${lastError?.message}`);
     await route.onFailure({
       version: '1.0',

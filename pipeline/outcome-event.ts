@@ -4,7 +4,8 @@
  *
  * - "Video Frames Completed" and "Video Frames Failed": a run ended. Wire SNS, Slack or the next
  *   step of your own pipeline to them with a rule on `source` and `detail.pipeline`. Delivered at
- *   least once: deduplicate on (`videoId`, `runId`, `status`).
+ *   least once: deduplicate on (`videoId`, `runId`, `status`, `completedAt`). A redriven run that
+ *   ends again is a new outcome with a later `completedAt`.
  * - "Video Frames Redrive Requested": `frames redrive` sends a run's kept event back to the
  *   function that failed on it.
  *
@@ -50,6 +51,7 @@ export interface OutcomeEventDetail {
   /** FAILED: the stable code (pipeline/job-record.ts), what to do, and the upstream code if any. */
   readonly error?: { readonly code: string; readonly message: string; readonly serviceCode?: number | string };
   readonly createdAt: string;
+  /** When the run ended (this time): with videoId, runId and status, what identifies one outcome. */
   readonly completedAt?: string;
 }
 

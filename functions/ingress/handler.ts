@@ -9,9 +9,9 @@ import { redrivenEventOf } from '../../pipeline/outcome-event';
 import { clipDeliveryOf } from './clip-requests';
 import { loadIngressConfig } from './config';
 import { KvsStreamArchive } from './kvs-archive';
-import { submitClip } from './submit-clip';
+import { clipRunOf, submitClip } from './submit-clip';
 import { type IngressDependencies, type SubmitOutcome } from './submit-job';
-import { submitVideo } from './submit-video';
+import { submitVideo, uploadRunOf } from './submit-video';
 import { uploadedObjectsOf } from './uploaded-objects';
 
 const config = loadIngressConfig();
@@ -41,6 +41,7 @@ export const handler = withLogContext(async (received: unknown, context?: Pick<C
   }
   const clip = clipDeliveryOf(event, context?.awsRequestId, dependencies.now());
   if (clip) {
+    forRun(clipRunOf(clip, config.ingressBucket, dependencies.now()).run);
     const outcome = await submitClip(dependencies, { ...clip, redriven: redrive !== undefined });
     if ('videoId' in outcome) forRun(outcome);
     logger.info('clip request handled', { ...outcome });
@@ -48,6 +49,9 @@ export const handler = withLogContext(async (received: unknown, context?: Pick<C
   }
   const outcomes: SubmitOutcome[] = [];
   for (const object of uploadedObjectsOf(event)) {
+    // The run's keys before any work, so a failure that is retried is logged under its video.
+    const upload = uploadRunOf(object, dependencies.now());
+    if (upload) forRun(upload.run);
     const outcome = await submitVideo(dependencies, object, redrive !== undefined);
     if ('videoId' in outcome) forRun(outcome);
     logger.info('upload handled', { ...outcome });

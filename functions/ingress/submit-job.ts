@@ -133,7 +133,7 @@ export async function recordRejected(
 ): Promise<SubmitOutcome> {
   const failure = { Code: error.code, Message: error.message };
   const { VideoId: videoId, RunId: runId } = source;
-  const claim = await dependencies.jobs.claimRun({ ...source, Status: JOB_STATUS.failed, Error: failure });
+  const claim = await dependencies.jobs.claimRun({ ...source, Status: JOB_STATUS.failed, Error: failure, CompletedAt: source.UpdatedAt });
   if (!claim.claimed) return { outcome: claim.current.RunId === runId ? 'duplicate' : 'superseded', videoId, runId };
   return { outcome: 'failed', videoId, runId, error: failure };
 }

@@ -29,6 +29,12 @@ export function withLogContext<Event, Invocation extends Partial<Context> | unde
     logger.resetKeys();
     // Lambda always passes the whole context; tests and direct callers may pass part of it.
     if (context?.functionName) logger.addContext(context as Context);
-    return handle(event, context as Invocation);
+    try {
+      return await handle(event, context as Invocation);
+    } catch (error) {
+      // One structured line under the run being handled; the invocation still fails (and is retried).
+      logger.error('invocation failed', error as Error);
+      throw error;
+    }
   };
 }

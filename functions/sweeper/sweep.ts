@@ -47,5 +47,7 @@ export async function sweep(dependencies: SweeperDependencies, limit: number): P
       logger.warn(OPERATIONS_LOG.runSwept.message, { status, ...action });
     }
   }
+  // The last run's keys must not follow the pass's own summary line.
+  logger.removeKeys(['videoId', 'runId']);
   return { examined, swept, errors };
 }

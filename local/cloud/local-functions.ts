@@ -135,6 +135,7 @@ export function startLocalFunctions(options: {
     router,
     killBusy: (key) => runners[key].killBusy(),
     stop: async () => {
+      router.stop();
       for (const stop of stops.reverse()) await stop().catch(() => undefined);
       stops.length = 0;
     },
