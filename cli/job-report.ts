@@ -1,7 +1,7 @@
 import { JOB_STATUS, type JobRecord } from '../pipeline/job-record';
 import { EXIT } from './exit-codes';
 import { OUTCOME_EVENT } from '../pipeline/outcome-event';
-import { REDRIVABLE_ERROR_CODES } from '../pipeline/run-lifecycle';
+import { isRedrivable } from '../pipeline/run-lifecycle';
 import { shellQuote } from './shell-quote';
 
 /** The job as `--json` prints it: stable lower-camel-case names scripts can rely on. */
@@ -85,7 +85,7 @@ export function jobReport(record: JobRecord, local: { results?: string; summary?
       : undefined,
     swept: record.SweptAt ? { action: record.SweptAction ?? '', at: record.SweptAt, attempts: record.SweepAttempts ?? 0 } : undefined,
     redrive:
-      record.Status === JOB_STATUS.failed && record.FailedEvent && REDRIVABLE_ERROR_CODES.includes(record.Error?.Code ?? '')
+      isRedrivable(record)
         ? `npx frames redrive ${shellQuote(record.VideoId)}`
         : undefined,
   };

@@ -55,16 +55,19 @@ export interface OutcomeEventDetail {
   readonly completedAt?: string;
 }
 
-/** The detail of "Video Frames Redrive Requested", version 1. */
+/**
+ * The detail of "Video Frames Redrive Requested", version 1. It names the run only: the function
+ * takes the event to handle from the run's own record (`FailedEvent`), and only from a run that
+ * failed because the pipeline gave up. So whoever may redrive can resume a run, never hand a
+ * function an event of their own making.
+ */
 export interface RedriveEventDetail {
   readonly version: typeof REDRIVE_EVENT.version;
   readonly pipeline: string;
   readonly videoId: string;
   readonly runId: string;
-  /** The function the kept event is for. */
+  /** The function the kept event is for (the rule routes on it). */
   readonly target: 'ingress' | 'completion';
-  /** The kept event, exactly as the function first received it. */
-  readonly event: unknown;
 }
 
 /** The outcome event of a final run. */
@@ -122,14 +125,13 @@ export function redrivePattern(pipelineName: string, target: RedriveEventDetail[
   };
 }
 
-/**
- * The kept event inside a redrive request, or undefined when `event` is not one. The functions
- * call this first, then handle what it returns as they would have the first time.
- */
-export function redrivenEventOf(event: unknown): { readonly event: unknown; readonly detail: RedriveEventDetail } | undefined {
+/** The redrive request an event is, or undefined when it is not one (the functions ask this first). */
+export function redriveRequestOf(event: unknown): RedriveEventDetail | undefined {
   const candidate = event as { source?: unknown; 'detail-type'?: unknown; detail?: Partial<RedriveEventDetail> } | null;
   if (candidate?.source !== REDRIVE_EVENT.source || candidate['detail-type'] !== REDRIVE_EVENT.detailType) return undefined;
   const detail = candidate.detail;
-  if (!detail || detail.event === undefined || typeof detail.videoId !== 'string' || typeof detail.runId !== 'string') return undefined;
-  return { event: detail.event, detail: detail as RedriveEventDetail };
+  if (!detail || typeof detail.videoId !== 'string' || typeof detail.runId !== 'string' || (detail.target !== 'ingress' && detail.target !== 'completion')) {
+    return undefined;
+  }
+  return detail as RedriveEventDetail;
 }

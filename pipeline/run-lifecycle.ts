@@ -12,7 +12,7 @@
  * Every write is also conditional on the run still being the video's current one (`RunId`), so
  * a newer upload always wins and late events of an old run change nothing.
  */
-import { type JobStatus, ERROR_CODE, JOB_STATUS } from './job-record';
+import { type FailedEvent, type JobRecord, type JobStatus, ERROR_CODE, JOB_STATUS } from './job-record';
 
 const { clipping, submitted, extracting, processing, complete, failed } = JOB_STATUS;
 
@@ -66,6 +66,11 @@ export const RUN_LIFECYCLE = {
    * up (never because of its input) goes back to the status it failed from.
    */
   reopenRun: { from: [failed] },
+  /**
+   * An event that failed every retry arrives for a run the sweeper already ended: kept on it, so
+   * the run can still be redriven.
+   */
+  keepFailedEvent: { from: [failed] },
   /** The run's outcome event was put on the bus (once the run is final). */
   recordAnnounced: { from: FINAL_STATUSES },
   /** The sweeper notes what it did to a run it found past its threshold (and counts its attempts). */
@@ -98,3 +103,14 @@ export function isFinal(status: JobStatus | undefined): boolean {
  * A rejected input or a MediaConvert error would fail again; upload the video again instead.
  */
 export const REDRIVABLE_ERROR_CODES: readonly string[] = [ERROR_CODE.retriesExhausted, ERROR_CODE.runStalled];
+
+/** A run `frames redrive` may resume: FAILED because the pipeline gave up, with its event kept (for `target`, when given). */
+export function isRedrivable(record: JobRecord | undefined, target?: FailedEvent['target']): record is JobRecord & { FailedEvent: FailedEvent } {
+  return (
+    record?.Status === JOB_STATUS.failed &&
+    record.FailedEvent !== undefined &&
+    record.FailedFrom !== undefined &&
+    REDRIVABLE_ERROR_CODES.includes(record.Error?.Code ?? '') &&
+    (target === undefined || record.FailedEvent.target === target)
+  );
+}

@@ -73,10 +73,13 @@ export const ASYNC_INVOCATION_RETRIES = 2;
 export const DEAD_LETTER_CONCURRENCY = 2;
 /** Failed events are rarer still; one at a time per queue keeps their writes simple to follow. */
 export const FAILED_EVENTS_CONCURRENCY = 2;
-/** The sweeper does bounded work (operations.sweepLimit runs), each a few calls. */
-export const SWEEPER_TIMEOUT_SECONDS = 300;
 /** Listing a million frames (1,000 pages) and sending 10,000 messages fits well inside this. */
 export const COMPLETION_TIMEOUT_SECONDS = 900;
+/**
+ * The sweeper does bounded work (operations.sweepLimit runs), but a repair may be a whole fan-out
+ * the completion function would have done: it gets the completion function's timeout.
+ */
+export const SWEEPER_TIMEOUT_SECONDS = COMPLETION_TIMEOUT_SECONDS;
 
 /** Lambda's maximum: a 24-hour clip may be several GB to pull through GetClip. */
 export const INGRESS_TIMEOUT_SECONDS = 900;

@@ -2,7 +2,7 @@ import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventb
 import { Command } from 'commander';
 import { JOB_STATUS, type JobRecord } from '../../pipeline/job-record';
 import { REDRIVE_EVENT, type RedriveEventDetail } from '../../pipeline/outcome-event';
-import { REDRIVABLE_ERROR_CODES } from '../../pipeline/run-lifecycle';
+import { REDRIVABLE_ERROR_CODES, isRedrivable } from '../../pipeline/run-lifecycle';
 import { type TargetFlags, targetOf, targetOptions, wholeNumber } from '../command-options';
 import { CliError, EXIT } from '../exit-codes';
 import type { Io } from '../io';
@@ -39,15 +39,6 @@ export function redriveCommand(io: Io): Command {
   });
 }
 
-/** A run `frames redrive` can resume: FAILED because the pipeline gave up, with its event kept. */
-export function isRedrivable(record: JobRecord): boolean {
-  return (
-    record.Status === JOB_STATUS.failed &&
-    record.FailedEvent !== undefined &&
-    record.FailedFrom !== undefined &&
-    REDRIVABLE_ERROR_CODES.includes(record.Error?.Code ?? '')
-  );
-}
 
 /**
  * `frames redrive`: puts a "Video Frames Redrive Requested" event (pipeline/outcome-event.ts) for
@@ -65,7 +56,7 @@ export async function redrive(videoIds: readonly string[], options: RedriveOptio
         : await connectLocalPipeline({ dataDirectory: options.dataDirectory, onStatus: (message) => io.stderr.write(`${message}\n`) });
     try {
       const runs = options.all
-        ? (await recentJobs(connection.dynamodb, connection.jobTable, { status: JOB_STATUS.failed, limit: options.limit })).filter(isRedrivable)
+        ? (await recentJobs(connection.dynamodb, connection.jobTable, { status: JOB_STATUS.failed, limit: options.limit })).filter((record) => isRedrivable(record))
         : await Promise.all(videoIds.map((videoId) => redrivableRun(connection, videoId)));
       if (runs.length === 0) {
         io.stderr.write('No FAILED run with a kept event to redrive (frames list --status FAILED shows the failed ones).\n');
@@ -110,14 +101,7 @@ async function redrivableRun(connection: PipelineConnection, videoId: string): P
 }
 
 function redriveDetail(pipeline: string, run: JobRecord): RedriveEventDetail {
-  return {
-    version: REDRIVE_EVENT.version,
-    pipeline,
-    videoId: run.VideoId,
-    runId: run.RunId,
-    target: run.FailedEvent!.target,
-    event: JSON.parse(run.FailedEvent!.event),
-  };
+  return { version: REDRIVE_EVENT.version, pipeline, videoId: run.VideoId, runId: run.RunId, target: run.FailedEvent!.target };
 }
 
 async function putRedrive(events: EventBridgeClient, detail: RedriveEventDetail): Promise<void> {

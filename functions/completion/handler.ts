@@ -5,7 +5,8 @@ import { S3FrameStore } from '../shared/frame-store';
 import { forRun, logger, withLogContext } from '../shared/logger';
 import { announcingJobTable } from '../shared/outcome-events';
 import { S3ResultsStore } from '../shared/results-store';
-import { redrivenEventOf } from '../../pipeline/outcome-event';
+import { redriveRequestOf } from '../../pipeline/outcome-event';
+import { keptEventFor } from '../shared/redrive';
 import { loadCompletionConfig } from './config';
 import { type CompletionDependencies, type CompletionOutcome, handleJobStateChange } from './handle-job-state';
 import { jobStateChangeOf } from './job-state-events';
@@ -30,8 +31,11 @@ const dependencies: CompletionDependencies = {
  * the completion failure queue, whose consumer marks the run FAILED).
  */
 export const handler = withLogContext(async (received: unknown): Promise<CompletionOutcome | undefined> => {
-  const redrive = redrivenEventOf(received);
-  const change = jobStateChangeOf(redrive ? redrive.event : received);
+  const redrive = redriveRequestOf(received);
+  if (redrive) forRun(redrive);
+  const event = redrive ? await keptEventFor(redrive, 'completion', table) : received;
+  if (event === undefined) return undefined;
+  const change = jobStateChangeOf(event);
   if (!change) {
     logger.info('job state ignored: not a state or a job of this pipeline');
     return undefined;

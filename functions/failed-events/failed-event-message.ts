@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { FailedEvent } from '../../pipeline/job-record';
-import { redrivenEventOf } from '../../pipeline/outcome-event';
+import { type RedriveEventDetail, redriveRequestOf } from '../../pipeline/outcome-event';
 
 /** What a failure queue's message says: which function failed, on which event, why. */
 export interface FailedEventMessage {
@@ -16,6 +16,8 @@ export interface FailedEventMessage {
   readonly requestId?: string;
   /** The body is not JSON: nothing can be read from it, only kept. */
   readonly unreadable: boolean;
+  /** The event was a redrive request: the run's own kept event is what failed again. */
+  readonly redrive?: RedriveEventDetail;
 }
 
 interface LambdaFailureRecord {
@@ -60,15 +62,15 @@ export function readFailedEventMessage(record: SQSRecord): FailedEventMessage {
         requestId: undefined,
         error: `EventBridge could not deliver the event: ${attribute('ERROR_CODE') ?? 'no error code'} ${attribute('ERROR_MESSAGE') ?? ''}`.trim(),
       };
-  // A redriven event that failed again is kept as the original, so it can be redriven again.
-  const event = redrivenEventOf(delivered.event)?.event ?? delivered.event;
+  const redrive = redriveRequestOf(delivered.event);
   return {
     messageId: record.messageId,
     target,
-    event,
-    eventText: JSON.stringify(event),
+    event: delivered.event,
+    eventText: JSON.stringify(delivered.event),
     error: delivered.error,
     ...(delivered.requestId ? { requestId: delivered.requestId } : {}),
     unreadable: false,
+    ...(redrive ? { redrive } : {}),
   };
 }

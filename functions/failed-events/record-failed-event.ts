@@ -1,7 +1,7 @@
 import type { JobError, JobRecord, JobStatus, FailedEvent } from '../../pipeline/job-record';
 import { ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
 import { OPERATIONS_LOG } from '../../pipeline/definition';
-import { isRunning } from '../../pipeline/run-lifecycle';
+import { isRunning, mayStart } from '../../pipeline/run-lifecycle';
 import { jobStateChangeOf } from '../completion/job-state-events';
 import { clipDeliveryOf } from '../ingress/clip-requests';
 import { clipRunOf } from '../ingress/submit-clip';
@@ -46,8 +46,9 @@ interface EventRun extends RunRef {
  * the function's last error, and the event is kept on the record, where `frames redrive` finds it.
  * Idempotent: a redelivered message finds the run already FAILED.
  */
-export async function recordFailedEvent(dependencies: FailedEventDependencies, message: FailedEventMessage): Promise<FailedEventOutcome[]> {
+export async function recordFailedEvent(dependencies: FailedEventDependencies, received: FailedEventMessage): Promise<FailedEventOutcome[]> {
   const at = dependencies.now().toISOString();
+  const message = await withKeptEvent(dependencies, received);
   const kept: FailedEvent = { target: message.target, event: message.eventText, failedAt: at, error: message.error };
   const runs = message.unreadable ? { unattributed: 'its body is not JSON' } : runsOfEvent(dependencies, message);
   if ('unattributed' in runs) return [await recordUnattributed(dependencies, message, kept, runs.unattributed)];
@@ -67,6 +68,7 @@ async function endRun(
   run: EventRun,
   kept: FailedEvent,
   at: string,
+  attempt = 1,
 ): Promise<FailedEventOutcome> {
   const { runs } = dependencies;
   const error: JobError = {
@@ -77,34 +79,63 @@ async function endRun(
   };
   const current = await runs.get(run.videoId);
   if (current?.RunId === run.runId) {
-    if (!isRunning(current.Status)) return { outcome: 'no-longer-running', ...ref(run), status: current.Status };
-    if (message.target === 'completion') {
-      // Its frames were all sent: the workers finish the run, whatever became of this event.
-      if (current.FannedOutAt) return { outcome: 'no-longer-running', ...ref(run), status: current.Status };
-      if (await runs.requestRepair(run, kept, at)) return { outcome: 'left-to-sweeper', ...ref(run) };
-      return endRun(dependencies, message, run, kept, dependencies.now().toISOString());
+    if (!isRunning(current.Status)) {
+      // Ended already (the sweeper, a late event): keep this event if the run can be redriven with it.
+      if (current.Status === JOB_STATUS.failed && !current.FailedEvent) await runs.keepFailedEvent(run, kept);
+      return { outcome: 'no-longer-running', ...ref(run), status: current.Status };
     }
-    const failed = await runs.abandonRun(run, current.Status, error, at, kept);
-    // The run moved on between the read and the write: read again and decide again.
-    if (!failed) return endRun(dependencies, message, run, kept, dependencies.now().toISOString());
-    return { outcome: 'failed', ...ref(run), from: current.Status };
+    if (!endedByThisFailure(message.target, current)) return { outcome: 'no-longer-running', ...ref(run), status: current.Status };
+    const handOver = message.target === 'completion' && (await runs.requestRepair(run, kept, at));
+    if (handOver) return { outcome: 'left-to-sweeper', ...ref(run) };
+    if (message.target === 'ingress' && (await runs.abandonRun(run, current.Status, error, at, kept, current.UpdatedAt))) {
+      return { outcome: 'failed', ...ref(run), from: current.Status };
+    }
+    // The run moved on between the read and the write: read once more and decide again.
+    if (attempt < 2) return endRun(dependencies, message, run, kept, dependencies.now().toISOString(), attempt + 1);
+    throw new PipelineError(ERROR_CODE.retriesExhausted, `Run ${run.runId} of ${JSON.stringify(run.videoId)} kept changing while its failed event was recorded; the message is retried.`);
   }
   if (!run.firstRecord) return { outcome: 'no-longer-running', ...ref(run), status: current?.Status };
   // Never recorded: the function failed before its first write. The claim's own condition keeps
-  // a newer upload's run from being replaced.
-  const claim = await runs.claimRun({
-    ...run.firstRecord,
-    Status: JOB_STATUS.failed,
-    Error: error,
-    FailedFrom: run.initialStatus,
-    FailedEvent: kept,
-    CompletedAt: at,
-    UpdatedAt: at,
-  });
+  // a newer upload's run from being replaced; a clip request has no S3 sequencer to order runs
+  // by (only the time each was received), so its record is claimed only where there is none.
+  const claim = await runs.claimRun(
+    {
+      ...run.firstRecord,
+      Status: JOB_STATUS.failed,
+      Error: error,
+      FailedFrom: run.initialStatus,
+      FailedEvent: kept,
+      CompletedAt: at,
+      UpdatedAt: at,
+    },
+    { onlyIfAbsent: run.initialStatus === JOB_STATUS.clipping },
+  );
   return claim.claimed ? { outcome: 'recorded', ...ref(run) } : { outcome: 'no-longer-running', ...ref(run), status: claim.current.Status };
 }
 
+/**
+ * Whether the function's failure is what holds the run: the ingress's part is over once a job is
+ * recorded (CLIPPING, or SUBMITTED without a job, are its); the completion's once every batch is
+ * sent (its frames then reach the workers whatever became of the event).
+ */
+function endedByThisFailure(target: FailedEventMessage['target'], current: JobRecord): boolean {
+  if (target === 'ingress') return current.Status === JOB_STATUS.clipping || (current.Status === JOB_STATUS.submitted && !current.MediaConvertJobId);
+  return mayStart('requestRepair', current.Status) && !current.FannedOutAt;
+}
+
 const ref = (run: RunRef) => ({ videoId: run.videoId, runId: run.runId });
+
+/**
+ * A redrive request that failed again stands for the run's kept event (a redrive keeps it on the
+ * record): that is what is kept again, so the run can be redriven again.
+ */
+async function withKeptEvent(dependencies: FailedEventDependencies, message: FailedEventMessage): Promise<FailedEventMessage> {
+  if (!message.redrive) return message;
+  const record = await dependencies.runs.get(message.redrive.videoId);
+  const kept = record?.RunId === message.redrive.runId ? record.FailedEvent : undefined;
+  if (!kept) return message;
+  return { ...message, event: JSON.parse(kept.event) as unknown, eventText: kept.event };
+}
 
 /** A video id as one POSIX shell word, so the command in the message can be pasted. */
 export function shellWord(text: string): string {

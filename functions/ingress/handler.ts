@@ -5,7 +5,8 @@ import { forRun, logger, withLogContext } from '../shared/logger';
 import { SdkMediaConverter, createMediaConvertClient } from '../shared/media-converter';
 import { S3ObjectStore } from '../shared/object-store';
 import { announcingJobTable } from '../shared/outcome-events';
-import { redrivenEventOf } from '../../pipeline/outcome-event';
+import { redriveRequestOf } from '../../pipeline/outcome-event';
+import { keptEventFor } from '../shared/redrive';
 import { clipDeliveryOf } from './clip-requests';
 import { loadIngressConfig } from './config';
 import { KvsStreamArchive } from './kvs-archive';
@@ -33,11 +34,13 @@ const dependencies: IngressDependencies = {
  * recorded as a FAILED job; anything else throws so the event is retried.
  */
 export const handler = withLogContext(async (received: unknown, context?: Pick<Context, 'awsRequestId'>): Promise<SubmitOutcome[]> => {
-  const redrive = redrivenEventOf(received);
-  const event = redrive ? redrive.event : received;
+  const redrive = redriveRequestOf(received);
+  let event = received;
   if (redrive) {
-    forRun(redrive.detail);
-    logger.info('redriven event received');
+    forRun(redrive);
+    event = await keptEventFor(redrive, 'ingress', dependencies.jobs);
+    if (event === undefined) return [];
+    logger.info('redriving the run from its kept event');
   }
   const clip = clipDeliveryOf(event, context?.awsRequestId, dependencies.now());
   if (clip) {

@@ -98,7 +98,7 @@ export async function submitClip(
     });
   if (!claim.claimed) {
     if (claim.current.RunId !== runId) return { outcome: 'superseded', videoId, runId };
-    const current = await reopenedIfRedriven(dependencies, claim.current, delivery.redriven === true);
+    const current = await reopenedIfRedriven(dependencies, claim.current, delivery.redriven === true, record);
     if (current.Status === JOB_STATUS.submitted && !current.MediaConvertJobId && current.ClipPieces) {
       return submit(current.ClipPieces, new Date(current.CreatedAt), false);
     }

@@ -115,9 +115,24 @@ export async function submitClaimedRun(dependencies: IngressDependencies, run: R
  * (pipeline/run-lifecycle.ts, reopenRun) and the caller carries on from there. Otherwise the
  * record is returned as it is.
  */
-export async function reopenedIfRedriven(dependencies: IngressDependencies, current: JobRecord, redriven: boolean): Promise<JobRecord> {
+export async function reopenedIfRedriven(
+  dependencies: IngressDependencies,
+  current: JobRecord,
+  redriven: boolean,
+  claimed: JobRecord,
+): Promise<JobRecord> {
   if (!redriven || current.Status !== JOB_STATUS.failed) return current;
-  const reopened = await dependencies.jobs.reopenRun({ videoId: current.VideoId, runId: current.RunId }, dependencies.now().toISOString());
+  const started: Partial<JobRecord> = {
+    RunPrefix: claimed.RunPrefix,
+    FramesPrefix: claimed.FramesPrefix,
+    ProxyPrefix: claimed.ProxyPrefix,
+    FpsNumerator: claimed.FpsNumerator,
+    FpsDenominator: claimed.FpsDenominator,
+    Quality: claimed.Quality,
+    MaxCaptures: claimed.MaxCaptures,
+    ...(claimed.SourceSize !== undefined ? { SourceSize: claimed.SourceSize } : {}),
+  };
+  const reopened = await dependencies.jobs.reopenRun({ videoId: current.VideoId, runId: current.RunId }, dependencies.now().toISOString(), started);
   return reopened ?? current;
 }
 

@@ -98,7 +98,7 @@ export async function submitVideo(
   let claimedAt = new Date(record.CreatedAt);
   if (!claim.claimed) {
     if (claim.current.RunId !== run.runId) return { outcome: 'superseded', videoId: run.videoId, runId: run.runId };
-    const current = await reopenedIfRedriven(dependencies, claim.current, redriven);
+    const current = await reopenedIfRedriven(dependencies, claim.current, redriven, record);
     if (current.Status !== JOB_STATUS.submitted || current.MediaConvertJobId) {
       return { outcome: 'duplicate', videoId: run.videoId, runId: run.runId };
     }

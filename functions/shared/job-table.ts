@@ -91,9 +91,10 @@ export interface JobStore {
   recordSubmitRetry(videoId: string, runId: string, error: JobError, at: string): Promise<void>;
   /**
    * FAILED (because the pipeline gave up) → the status it failed from, for a redriven event.
-   * Returns the record after the write, or undefined when the run is not redrivable.
+   * `started`: what the ingress would have recorded first (layout, capture settings), set when
+   * the record lacks it. Returns the record after the write, or undefined when not redrivable.
    */
-  reopenRun(run: RunRef, at: string): Promise<JobRecord | undefined>;
+  reopenRun(run: RunRef, at: string, started?: Partial<JobRecord>): Promise<JobRecord | undefined>;
 }
 
 /** The job table as the completion function, the frame workers and the fan-in use it. */
@@ -118,12 +119,16 @@ export interface RunStore {
 /** What the failure queues' consumer and the sweeper do to runs the pipeline gave up on. */
 export interface RunRepairs {
   get(videoId: string): Promise<JobRecord | undefined>;
-  claimRun(record: JobRecord): Promise<ClaimResult>;
+  /** `onlyIfAbsent`: only when the table holds nothing for the video (no sequencer to order by). */
+  claimRun(record: JobRecord, options?: { readonly onlyIfAbsent?: boolean }): Promise<ClaimResult>;
   /**
-   * A running run → FAILED, only if it is still in `from` (the status the caller read), keeping
-   * that status as `FailedFrom` and, when given, the event that failed.
+   * A running run → FAILED, only if it is still in `from` (the status the caller read) and, when
+   * `readAt` is given, unchanged since (its UpdatedAt), keeping that status as `FailedFrom` and,
+   * when given, the event that failed.
    */
-  abandonRun(run: RunRef, from: JobStatus, error: JobError, at: string, failedEvent?: FailedEvent): Promise<boolean>;
+  abandonRun(run: RunRef, from: JobStatus, error: JobError, at: string, failedEvent?: FailedEvent, readAt?: string): Promise<boolean>;
+  /** Keeps an event on a FAILED run that has none (an event that arrived after the run was ended). */
+  keepFailedEvent(run: RunRef, failedEvent: FailedEvent): Promise<boolean>;
   /** Notes what the sweeper is doing to a running run, counting the attempt; false when it moved on. */
   recordSwept(run: RunRef, from: JobStatus, action: string, at: string): Promise<boolean>;
   /** Asks the sweeper to repair a running run on its next pass, keeping the event that failed and why. */
@@ -164,23 +169,27 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
     return Item as JobRecord | undefined;
   }
 
-  async claimRun(record: JobRecord): Promise<ClaimResult> {
+  async claimRun(record: JobRecord, options: { readonly onlyIfAbsent?: boolean } = {}): Promise<ClaimResult> {
     try {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
           Item: record,
-          // `RunId <> :runId`: a redelivered clip request is the same run even though its
-          // sequencer (the time it was received) is later; uploads repeat their sequencer anyway.
-          ConditionExpression: 'attribute_not_exists(VideoId) OR (SourceSequencer < :sequencer AND RunId <> :runId)',
-          ExpressionAttributeValues: { ':sequencer': record.SourceSequencer, ':runId': record.RunId },
+          ...(options.onlyIfAbsent
+            ? { ConditionExpression: 'attribute_not_exists(VideoId)' }
+            : {
+                // `RunId <> :runId`: a redelivered clip request is the same run even though its
+                // sequencer (the time it was received) is later; uploads repeat their sequencer anyway.
+                ConditionExpression: 'attribute_not_exists(VideoId) OR (SourceSequencer < :sequencer AND RunId <> :runId)',
+                ExpressionAttributeValues: { ':sequencer': record.SourceSequencer, ':runId': record.RunId },
+              }),
         }),
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const current = await this.get(record.VideoId);
       // Deleted between the two calls: nothing to protect any more, so claim again.
-      if (!current) return this.claimRun(record);
+      if (!current) return this.claimRun(record, options);
       if (current.RunId === record.RunId) await this.announceIfPending(current, current.Status);
       return { claimed: false, current };
     }
@@ -217,13 +226,29 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
     });
   }
 
-  async reopenRun(run: RunRef, at: string): Promise<JobRecord | undefined> {
+  async reopenRun(run: RunRef, at: string, started: Partial<JobRecord> = {}): Promise<JobRecord | undefined> {
     const current = await this.get(run.videoId);
     if (current?.RunId !== run.runId || !current.FailedFrom) return undefined;
     const codes = Object.fromEntries(REDRIVABLE_ERROR_CODES.map((code, index) => [`:redrivable${index}`, code]));
+    // A run recorded by the failed-events function (its ingress failed before the first write)
+    // has no layout or capture settings yet: the resuming ingress gives them.
+    const missing = current.RunPrefix ? {} : started;
     return this.write(run, 'reopenRun', {
-      set: { Status: current.FailedFrom, UpdatedAt: at, RedrivenAt: at },
-      remove: ['Error', 'FailedFrom', 'FailedEvent', 'AnnouncedAt', 'CompletedAt', 'LastSubmitError', 'FanInLeaseUntil'],
+      set: { ...missing, Status: current.FailedFrom, UpdatedAt: at, RedrivenAt: at },
+      // FailedEvent stays: if the resumed run fails again, it is what is kept again. A resumed
+      // fan-out may send its batches again (FannedOutAt goes; counted batches stay counted).
+      remove: [
+        'Error',
+        'FailedFrom',
+        'AnnouncedAt',
+        'CompletedAt',
+        'LastSubmitError',
+        'FanInLeaseUntil',
+        'FannedOutAt',
+        'SweepAttempts',
+        'RepairRequestedAt',
+        'LastError',
+      ],
       condition: `#FailedFrom = :failedFrom AND #Error.#Code IN (${Object.keys(codes).join(', ')})`,
       values: { ':failedFrom': current.FailedFrom, ...codes },
     });
@@ -316,14 +341,19 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
     );
   }
 
-  async abandonRun(run: RunRef, from: JobStatus, error: JobError, at: string, failedEvent?: FailedEvent): Promise<boolean> {
+  async abandonRun(run: RunRef, from: JobStatus, error: JobError, at: string, failedEvent?: FailedEvent, readAt?: string): Promise<boolean> {
     return this.wrote(
       await this.write(run, 'abandonRun', {
         set: { Error: error, FailedFrom: from, CompletedAt: at, UpdatedAt: at, ...(failedEvent ? { FailedEvent: failedEvent } : {}) },
         remove: ['FanInLeaseUntil', 'LastSubmitError'],
         from: [from],
+        ...(readAt ? { condition: '#UpdatedAt = :readAt', values: { ':readAt': readAt } } : {}),
       }),
     );
+  }
+
+  async keepFailedEvent(run: RunRef, failedEvent: FailedEvent): Promise<boolean> {
+    return this.wrote(await this.write(run, 'keepFailedEvent', { set: { FailedEvent: failedEvent }, condition: 'attribute_not_exists(#FailedEvent)' }));
   }
 
   async recordSwept(run: RunRef, from: JobStatus, action: string, at: string): Promise<boolean> {

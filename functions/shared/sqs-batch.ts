@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { logger } from './logger';
 
 const batchProcessor = new BatchProcessor(EventType.SQS);
 
@@ -15,7 +16,17 @@ export function handleMessagesOneByOne(
   context: Context,
   handleRecord: (record: SQSRecord) => Promise<void>,
 ): Promise<SQSBatchResponse> {
-  return processPartialResponse(event, handleRecord, batchProcessor, {
+  // One structured line per failed message, under its run (the handler set the keys), since the
+  // batch response reports it to Lambda without an invocation error.
+  const logged = async (record: SQSRecord) => {
+    try {
+      await handleRecord(record);
+    } catch (error) {
+      logger.error('message failed; it is delivered again', { messageId: record.messageId, error: error as Error });
+      throw error;
+    }
+  };
+  return processPartialResponse(event, logged, batchProcessor, {
     context,
     processInParallel: false,
     throwOnFullBatchFailure: false,

@@ -11,7 +11,7 @@ import { announcingJobTable } from '../shared/outcome-events';
 import { S3ResultsStore } from '../shared/results-store';
 import { ENV } from '../../pipeline/definition';
 import type { SweeperDependencies } from './repair-run';
-import { type SweepReport, sweep } from './sweep';
+import { type SweepReport, SweepErrors, sweep } from './sweep';
 
 const config = loadCompletionConfig();
 const s3 = new S3Client({});
@@ -42,5 +42,6 @@ const dependencies: SweeperDependencies = {
 export const handler = withLogContext(async (): Promise<SweepReport> => {
   const report = await sweep(dependencies, limit);
   logger.info('sweep finished', { ...report });
+  if (report.errors > 0) throw new SweepErrors(report);
   return report;
 });

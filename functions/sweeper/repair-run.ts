@@ -63,13 +63,17 @@ export async function repairRun(dependencies: SweeperDependencies, record: JobRe
       { Code: ERROR_CODE.runStalled, Message: `The sweeper ended this run: ${reason}` },
       now.toISOString(),
       record.FailedEvent,
+      // Only the run as read: one that moved on meanwhile is not ended.
+      record.UpdatedAt,
     );
     return ended ? { action: 'ended', reason } : { action: 'moved-on' };
   };
+  const startAgain = record.FailedEvent
+    ? `Its event is kept: once the cause is fixed, run: npx frames redrive ${shellWord(record.VideoId)}`
+    : 'Upload the video again to start a new run.';
   if ((record.SweepAttempts ?? 0) >= MAX_SWEEP_ATTEMPTS) {
     return end(
-      `${MAX_SWEEP_ATTEMPTS} repairs did not move it on from ${record.Status}${record.LastError ? ` (last error: ${record.LastError})` : ''}. ` +
-        (record.FailedEvent ? `Its event is kept: once the cause is fixed, run: npx frames redrive ${shellWord(record.VideoId)}` : 'Upload the video again to start a new run.'),
+      `${MAX_SWEEP_ATTEMPTS} repairs did not move it on from ${record.Status}${record.LastError ? ` (last error: ${record.LastError})` : ''}. ${startAgain}`,
     );
   }
 
@@ -82,7 +86,7 @@ export async function repairRun(dependencies: SweeperDependencies, record: JobRe
     const counted = (record.ProcessedFrames ?? 0) + (record.FailedFrames ?? 0);
     return end(
       `${counted} of ${record.TotalFrames ?? '?'} frames were counted and no batch has come back for ${minutes(quietForMs)}; ` +
-        'the rest of its frame messages were lost. Upload the video again to start a new run.',
+        `the rest of its frame messages were lost. ${startAgain}`,
     );
   }
   const submitting = record.Status === JOB_STATUS.clipping || (record.Status === JOB_STATUS.submitted && !record.MediaConvertJobId);

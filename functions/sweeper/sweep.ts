@@ -1,7 +1,8 @@
 import { OPERATIONS_LOG } from '../../pipeline/definition';
 import type { JobStatus } from '../../pipeline/job-record';
 import { RUNNING_STATUSES } from '../../pipeline/run-lifecycle';
-import { messageOf } from '../shared/errors';
+import { ERROR_CODE } from '../../pipeline/job-record';
+import { PipelineError, messageOf } from '../shared/errors';
 import { forRun, logger } from '../shared/logger';
 import { type SweepAction, type SweeperDependencies, repairRun } from './repair-run';
 
@@ -16,38 +17,68 @@ export interface SweepReport {
 
 /**
  * One pass: the oldest running runs of each running status, through the ByStatus index (never
- * a scan), at most `limit` in all, each repaired or ended (repair-run.ts). A repair that throws
- * is logged and left for the next pass; the others go on.
+ * a scan), at most `limit` in all, each repaired or ended (repair-run.ts). Each status has its
+ * share of the limit (what one leaves goes to the next), so a backlog of healthy runs in one
+ * status (jobs queued at MediaConvert) cannot keep the sweeper from stalled runs in another.
+ * A repair that throws is logged, counted as an attempt and left for the next pass.
  */
 export async function sweep(dependencies: SweeperDependencies, limit: number): Promise<SweepReport> {
-  const swept: Record<string, number> = {};
-  let examined = 0;
-  let errors = 0;
+  const report = { examined: 0, swept: {} as Record<string, number>, errors: 0 };
   const before = dependencies.now().toISOString();
-  for (const status of RUNNING_STATUSES as readonly JobStatus[]) {
-    if (examined >= limit) break;
-    const videoIds = await dependencies.runs.runsCreatedBefore(status, before, limit - examined);
-    for (const videoId of videoIds) {
-      examined += 1;
-      const record = await dependencies.runs.get(videoId);
-      // The index is eventually consistent: the run may have moved on since.
-      if (record?.Status !== status) continue;
-      forRun({ videoId: record.VideoId, runId: record.RunId });
-      let action: SweepAction;
-      try {
-        action = await repairRun(dependencies, record);
-      } catch (error) {
-        errors += 1;
-        logger.error('sweep of a run failed; it is tried again next pass', { status, error: messageOf(error) });
-        continue;
+  const statuses = RUNNING_STATUSES as readonly JobStatus[];
+  const seen = new Set<string>();
+  // First each status its share of what is left, then what is still left to any that had more.
+  const rounds = [(position: number) => Math.ceil((limit - report.examined) / (statuses.length - position)), () => limit - report.examined];
+  for (const shareOf of rounds) {
+    for (const [position, status] of statuses.entries()) {
+      const share = shareOf(position);
+      if (share <= 0) break;
+      const oldest = await dependencies.runs.runsCreatedBefore(status, before, seen.size + share);
+      for (const videoId of oldest.filter((id) => !seen.has(id)).slice(0, share)) {
+        seen.add(videoId);
+        report.examined += 1;
+        await sweepRun(dependencies, status, videoId, report);
       }
-      if (action.action === 'healthy' || action.action === 'extraction-running' || action.action === 'moved-on') continue;
-      swept[action.action] = (swept[action.action] ?? 0) + 1;
-      // Counted by the stack's metric filter (OPERATIONS_LOG.runSwept), which an alarm watches.
-      logger.warn(OPERATIONS_LOG.runSwept.message, { status, ...action });
     }
   }
   // The last run's keys must not follow the pass's own summary line.
   logger.removeKeys(['videoId', 'runId']);
-  return { examined, swept, errors };
+  return report;
+}
+
+/** One run the index lists under `status`: repaired, ended or left, and logged (and counted) when something was done. */
+async function sweepRun(
+  dependencies: SweeperDependencies,
+  status: JobStatus,
+  videoId: string,
+  report: { swept: Record<string, number>; errors: number },
+): Promise<void> {
+  const record = await dependencies.runs.get(videoId);
+  // The index is eventually consistent: the run may have moved on since.
+  if (record?.Status !== status) return;
+  const run = { videoId: record.VideoId, runId: record.RunId };
+  forRun(run);
+  let action: SweepAction;
+  try {
+    action = await repairRun(dependencies, record);
+  } catch (error) {
+    report.errors += 1;
+    logger.error('sweep of a run failed; it is tried again next pass', { status, error: messageOf(error) });
+    // Counted as an attempt, so a repair that always fails ends the run after MAX_SWEEP_ATTEMPTS.
+    await dependencies.runs.recordSwept(run, status, `repair failed: ${messageOf(error)}`.slice(0, 500), dependencies.now().toISOString()).catch(() => undefined);
+    return;
+  }
+  if (action.action === 'healthy' || action.action === 'extraction-running' || action.action === 'moved-on') return;
+  report.swept[action.action] = (report.swept[action.action] ?? 0) + 1;
+  // Counted by the stack's metric filter (OPERATIONS_LOG.runSwept), which an alarm watches.
+  logger.warn(OPERATIONS_LOG.runSwept.message, { status, ...action });
+}
+
+/** A pass in which a repair failed: the invocation fails too, so the sweeper's Errors alarm says so. */
+export class SweepErrors extends PipelineError {
+  override readonly name = 'SweepErrors';
+
+  constructor(report: SweepReport) {
+    super(ERROR_CODE.runStalled, `${report.errors} of ${report.examined} runs could not be repaired this pass (each is logged, and tried again next pass).`);
+  }
 }

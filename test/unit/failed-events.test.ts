@@ -122,13 +122,39 @@ describe('an upload the ingress function failed on every retry', () => {
     expect(world.announced).toHaveLength(1);
   });
 
-  it('keeps a redriven event that failed again as the original, so it can be redriven again', async () => {
+  it('a redrive that failed again keeps the run’s original event, so it can be redriven again', async () => {
     const { videoId, runId } = uploadRun('videos/redriven.mp4');
-    await world.submittedRun({ VideoId: videoId, RunId: runId, MediaConvertJobId: undefined });
     const original = objectCreatedEvent({ key: 'videos/redriven.mp4' });
-    const redrive = { source: REDRIVE_EVENT.source, 'detail-type': REDRIVE_EVENT.detailType, detail: { version: '1', pipeline: 'frames', videoId, runId, target: 'ingress', event: original } };
+    // Resumed by a redrive: SUBMITTED again, its kept event still on the record.
+    await world.submittedRun({ VideoId: videoId, RunId: runId, MediaConvertJobId: undefined, FailedEvent: { target: 'ingress', event: JSON.stringify(original), failedAt: '2026-12-01T09:00:00.000Z' } });
+    const redrive = { source: REDRIVE_EVENT.source, 'detail-type': REDRIVE_EVENT.detailType, detail: { version: '1', pipeline: 'frames', videoId, runId, target: 'ingress' } };
     await handler(failureQueueEvent(INGRESS_FAILURES, lambdaFailure(redrive)), lambdaContext);
-    expect(JSON.parse((await world.record(videoId)).FailedEvent!.event)).toEqual(original);
+    const record = await world.record(videoId);
+    expect(record).toMatchObject({ Status: 'FAILED', Error: { Code: 'RETRIES_EXHAUSTED' } });
+    expect(JSON.parse(record.FailedEvent!.event)).toEqual(original);
+  });
+
+  it('keeps the event of a run the sweeper ended before it arrived, so the run can be redriven', async () => {
+    const { videoId, runId } = uploadRun('videos/late.mp4');
+    await world.submittedRun({ VideoId: videoId, RunId: runId, MediaConvertJobId: undefined, Status: 'FAILED', FailedFrom: 'SUBMITTED', Error: { Code: 'RUN_STALLED', Message: 'ended by the sweeper' } });
+    const event = objectCreatedEvent({ key: 'videos/late.mp4' });
+    await handler(failureQueueEvent(INGRESS_FAILURES, lambdaFailure(event)), lambdaContext);
+    expect(await world.record(videoId)).toMatchObject({ Status: 'FAILED', Error: { Code: 'RUN_STALLED' }, FailedEvent: { target: 'ingress', event: JSON.stringify(event) } });
+  });
+
+  it('leaves a run whose job was submitted: the ingress’s part is done', async () => {
+    const { videoId, runId } = uploadRun('videos/submitted.mp4');
+    await world.submittedRun({ VideoId: videoId, RunId: runId, Status: 'EXTRACTING' });
+    const before = await world.record(videoId);
+    await handler(failureQueueEvent(INGRESS_FAILURES, lambdaFailure(objectCreatedEvent({ key: 'videos/submitted.mp4' }))), lambdaContext);
+    expect(await world.record(videoId)).toEqual(before);
+  });
+
+  it('never replaces a newer clip request’s run with an older failed one (no sequencer orders them)', async () => {
+    const request = { stream: 'dashcam', start: '2026-11-21T08:00:00Z', end: '2026-11-21T08:01:00Z', videoId: 'clips/one' };
+    await world.submittedRun({ VideoId: 'clips/one', RunId: 'newer-run', Status: 'CLIPPING', SourceSequencer: '0'.repeat(64), MediaConvertJobId: undefined });
+    await handler(failureQueueEvent(INGRESS_FAILURES, lambdaFailure({ source: 'video-frame-pipeline', 'detail-type': 'Clip Requested', id: 'old-event', detail: { pipeline: 'frames', ...request } })), lambdaContext);
+    expect(await world.record('clips/one')).toMatchObject({ RunId: 'newer-run', Status: 'CLIPPING' });
   });
 });
 

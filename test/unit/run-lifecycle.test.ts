@@ -1,6 +1,7 @@
 import { DynamoJobTable, type OutcomeAnnouncer } from '../../functions/shared/job-table';
 import { type JobRecord, type JobStatus, JOB_STATUS } from '../../pipeline/job-record';
 import { FINAL_STATUSES, RUNNING_STATUSES, RUN_LIFECYCLE, type RunOperation, mayStart } from '../../pipeline/run-lifecycle';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite';
 
 /**
@@ -82,6 +83,11 @@ const OPERATIONS: Record<RunOperation, (status: JobStatus) => Promise<boolean>> 
   },
   recordSwept: (status) => table.recordSwept(run, status, 'replay', at),
   requestRepair: () => table.requestRepair(run, { target: 'completion', event: '{}', failedAt: at }, at),
+  keepFailedEvent: async () => {
+    // The FAILED record of recordIn keeps an event already: take it off first, so only the status decides.
+    await dynamo.documents.send(new UpdateCommand({ TableName: `lifecycle-${tables}`, Key: { VideoId: run.videoId }, UpdateExpression: 'REMOVE FailedEvent' }));
+    return table.keepFailedEvent(run, { target: 'ingress', event: '{"kept":true}', failedAt: at });
+  },
 };
 
 const cases = (Object.keys(RUN_LIFECYCLE) as RunOperation[])
@@ -131,7 +137,8 @@ test('a redrive resumes only a run the pipeline gave up on, in the status it fai
   const reopened = await table.reopenRun(run, at);
   expect(reopened).toMatchObject({ Status: 'EXTRACTING', RedrivenAt: at });
   expect(reopened?.Error).toBeUndefined();
-  expect(reopened?.FailedEvent).toBeUndefined();
+  // The kept event stays: if the resumed run fails again, it is what is kept again.
+  expect(reopened?.FailedEvent).toEqual({ target: 'ingress', event: '{}', failedAt: at });
 
   // An input MediaConvert refused would fail again: not redrivable.
   await table.claimRun({ ...recordIn(JOB_STATUS.failed), VideoId: 'refused.mp4', Error: { Code: 'MEDIACONVERT_REJECTED', Message: 'm' } });
@@ -160,6 +167,6 @@ test('the lifecycle names every status, and a final status starts nothing but a 
   const from = new Set(Object.values(RUN_LIFECYCLE).flatMap((transition) => transition.from));
   expect([...from].sort()).toEqual([...ALL_STATUSES].sort());
   const fromFinal = (Object.keys(RUN_LIFECYCLE) as RunOperation[]).filter((operation) => FINAL_STATUSES.some((status) => mayStart(operation, status)));
-  expect(fromFinal.sort()).toEqual(['recordAnnounced', 'reopenRun']);
+  expect(fromFinal.sort()).toEqual(['keepFailedEvent', 'recordAnnounced', 'reopenRun']);
   expect(RUNNING_STATUSES).toEqual(['CLIPPING', 'SUBMITTED', 'EXTRACTING', 'PROCESSING']);
 });

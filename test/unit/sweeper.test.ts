@@ -172,7 +172,31 @@ describe('a counted run whose results were never written', () => {
   });
 });
 
+describe('a repair that fails', () => {
+  it('fails the invocation (the Errors alarm), counts the attempt, and after the last attempt ends the run', async () => {
+    const run = await world.submittedRun({ Status: 'EXTRACTING', UpdatedAt: minutesAgo(11) });
+    mediaConvert.on(GetJobCommand).rejects(Object.assign(new Error('User is not authorized to perform: mediaconvert:GetJob'), { name: 'ForbiddenException' }));
+    for (let attempt = 1; attempt <= MAX_SWEEP_ATTEMPTS; attempt += 1) {
+      await expect(sweepOnce()).rejects.toThrow('1 of 1 runs could not be repaired this pass');
+      expect(await world.record(run.VideoId)).toMatchObject({ Status: 'EXTRACTING', SweepAttempts: attempt, SweptAction: expect.stringContaining('not authorized') });
+    }
+    await sweepOnce();
+    expect(await world.record(run.VideoId)).toMatchObject({ Status: 'FAILED', Error: { Code: 'RUN_STALLED', Message: expect.stringContaining(`${MAX_SWEEP_ATTEMPTS} repairs did not move it on`) } });
+  });
+});
+
 describe('bounded work, through the index', () => {
+  it('a backlog of healthy runs in one status does not keep the sweeper from a stalled run in another', async () => {
+    for (let i = 0; i < SWEEP_LIMIT; i += 1) {
+      const healthy = await world.submittedRun({ Status: 'EXTRACTING', UpdatedAt: minutesAgo(11), CreatedAt: '2026-11-01T00:00:00.000Z' });
+      jobIs(healthy, 'PROGRESSING');
+    }
+    const stalled = await world.submittedRun({ Status: 'PROCESSING', TotalFrames: 0, BatchCount: 0, FannedOutAt: minutesAgo(20), UpdatedAt: minutesAgo(11) });
+    const report = await sweepOnce();
+    expect(report.examined).toBeLessThanOrEqual(SWEEP_LIMIT);
+    expect(await world.record(stalled.VideoId)).toMatchObject({ Status: 'COMPLETE' });
+  });
+
   it(`reads at most ${SWEEP_LIMIT} runs a pass and never scans; the next pass takes the rest`, async () => {
     const runs = [];
     for (let i = 0; i < SWEEP_LIMIT + 2; i += 1) runs.push(await world.submittedRun({ MediaConvertJobId: undefined, UpdatedAt: minutesAgo(61) }));
