@@ -8,9 +8,10 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   PutItemCommand,
+  type TableDescription,
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
-import { JOB_LIST_INDEX, JOB_TABLE_KEY } from '../pipeline/job-record';
+import { JOB_TABLE_INDEXES, JOB_TABLE_KEY } from '../pipeline/job-record';
 
 // dynalite ships no types. With `path` it keeps tables in LevelDB on disk, so the job table
 // outlives the run and `frames status` can read it afterwards.
@@ -77,14 +78,14 @@ export async function startDynamoServer(options: { readonly directory?: string; 
  * dynalite cannot add an index to a table (DynamoDB's UpdateTable can).
  */
 export async function ensureJobTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const { partitionKey, sortKey, name: indexName } = JOB_LIST_INDEX;
-  let existing;
+  let existing: TableDescription | undefined;
   try {
     existing = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
-  if (existing?.GlobalSecondaryIndexes?.some((index) => index.IndexName === indexName)) return;
+  // A table made before an index existed is made again with every index, its items kept.
+  if (JOB_TABLE_INDEXES.every(({ name }) => existing?.GlobalSecondaryIndexes?.some((index) => index.IndexName === name))) return;
   const items: Record<string, AttributeValue>[] = [];
   if (existing) {
     for await (const page of paginateScan({ client }, { TableName: tableName, ConsistentRead: true })) items.push(...(page.Items ?? []));
@@ -95,17 +96,18 @@ export async function ensureJobTable(client: DynamoDBClient, tableName: string):
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [{ AttributeName: JOB_TABLE_KEY, KeyType: 'HASH' }],
-      AttributeDefinitions: [JOB_TABLE_KEY, partitionKey, sortKey].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: indexName,
-          KeySchema: [
-            { AttributeName: partitionKey, KeyType: 'HASH' },
-            { AttributeName: sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
+      AttributeDefinitions: [...new Set([JOB_TABLE_KEY, ...JOB_TABLE_INDEXES.flatMap((index) => [index.partitionKey, index.sortKey])])].map((name) => ({
+        AttributeName: name,
+        AttributeType: 'S',
+      })),
+      GlobalSecondaryIndexes: JOB_TABLE_INDEXES.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      })),
     }),
   );
   for (const item of items) await client.send(new PutItemCommand({ TableName: tableName, Item: item }));

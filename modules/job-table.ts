@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
-import { JOB_LIST_INDEX, JOB_TABLE_KEY } from '../pipeline/job-record';
+import { JOB_TABLE_INDEXES, JOB_TABLE_KEY } from '../pipeline/job-record';
 
 export interface JobTableProps {
   readonly tableName: string;
@@ -8,7 +8,8 @@ export interface JobTableProps {
 
 /**
  * The job table: one item per video (hash key `VideoId`), on demand, encrypted, recoverable, with
- * the keys-only index `frames list` queries (runs by status, newest first: pipeline/job-record.ts).
+ * the keys-only indexes of pipeline/job-record.ts: runs by status (`frames list`, the sweeper), and
+ * runs whose outcome event is pending (the sweeper).
  */
 export class JobTable extends Construct {
   readonly table: DynamodbTable;
@@ -19,15 +20,13 @@ export class JobTable extends Construct {
       name: props.tableName,
       billingMode: 'PAY_PER_REQUEST',
       hashKey: JOB_TABLE_KEY,
-      attribute: [JOB_TABLE_KEY, JOB_LIST_INDEX.partitionKey, JOB_LIST_INDEX.sortKey].map((name) => ({ name, type: 'S' })),
-      globalSecondaryIndex: [
-        {
-          name: JOB_LIST_INDEX.name,
-          hashKey: JOB_LIST_INDEX.partitionKey,
-          rangeKey: JOB_LIST_INDEX.sortKey,
-          projectionType: 'KEYS_ONLY',
-        },
-      ],
+      attribute: [...new Set([JOB_TABLE_KEY, ...JOB_TABLE_INDEXES.flatMap((index) => [index.partitionKey, index.sortKey])])].map((name) => ({ name, type: 'S' })),
+      globalSecondaryIndex: JOB_TABLE_INDEXES.map((index) => ({
+        name: index.name,
+        hashKey: index.partitionKey,
+        rangeKey: index.sortKey,
+        projectionType: 'KEYS_ONLY',
+      })),
       pointInTimeRecovery: { enabled: true },
       // Encrypted with the AWS managed KMS key rather than the service-owned default.
       serverSideEncryption: { enabled: true },

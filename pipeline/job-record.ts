@@ -17,6 +17,17 @@ export const JOB_TABLE_KEY = 'VideoId';
  */
 export const JOB_LIST_INDEX = { name: 'ByStatus', partitionKey: 'Status', sortKey: 'CreatedAt' } as const;
 
+/**
+ * The runs whose outcome event is not yet on the bus: a sparse, keys-only index over
+ * `AnnouncePending`, which a final write sets and the announcement removes. The sweeper announces
+ * what it finds there (a function that ended a run and then failed to announce it may never come
+ * back to that run), so an outcome event is never lost.
+ */
+export const PENDING_ANNOUNCEMENT_INDEX = { name: 'PendingAnnouncement', partitionKey: 'AnnouncePending', sortKey: 'UpdatedAt' } as const;
+
+/** Every index of the job table; the stack and local mode create them from this. */
+export const JOB_TABLE_INDEXES = [JOB_LIST_INDEX, PENDING_ANNOUNCEMENT_INDEX] as const;
+
 export const JOB_STATUS = {
   clipping: 'CLIPPING',
   submitted: 'SUBMITTED',
@@ -207,6 +218,8 @@ export interface JobRecord {
   readonly LastError?: string;
   /** When the run's outcome event ("Video Frames Completed" or "Failed") was put on the bus. */
   readonly AnnouncedAt?: string;
+  /** Set (to "PENDING") while a final run's outcome event is not yet on the bus: PENDING_ANNOUNCEMENT_INDEX. */
+  readonly AnnouncePending?: 'PENDING';
   /** When `frames redrive` last sent this run's kept event back. */
   readonly RedrivenAt?: string;
 }

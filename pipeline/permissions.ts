@@ -11,7 +11,7 @@ import { streamOf } from './clip-request';
 import { CLIP_REQUEST_EVENT } from './clip-request';
 import { CLIP_PIECES_PREFIX, JOB_TAG_KEY } from './definition';
 import { type PolicyStatement, SERVICE_PRINCIPALS, denyInsecureTransport } from './iam-policy';
-import { JOB_LIST_INDEX } from './job-record';
+import { JOB_LIST_INDEX, PENDING_ANNOUNCEMENT_INDEX } from './job-record';
 import { OUTCOME_EVENT, REDRIVE_EVENT } from './outcome-event';
 import type { StackConfig } from './stack-config';
 import type { EventRuleSpec, FunctionKey, FunctionSpec } from './topology';
@@ -111,7 +111,11 @@ export function pipelinePermissions(
   // Every function that can finish a run says so on the bus (pipeline/outcome-event.ts).
   const announceOutcomes = putEvents('AnnounceOutcomes', OUTCOME_EVENT.source, [OUTCOME_EVENT.completed, OUTCOME_EVENT.failed]);
   const readBatchResults = allow('ReadBatchResults', 's3:GetObject', objectsIn('frames', '*/batches/*'));
-  const readJobsByStatus = allow('FindRunsByStatus', 'dynamodb:Query', `${resources.jobTable}/index/${JOB_LIST_INDEX.name}`);
+  // The sweeper's two queries: runs by status, and runs whose outcome event is pending.
+  const readJobsByStatus = allow('FindRunsByStatus', 'dynamodb:Query', [
+    `${resources.jobTable}/index/${JOB_LIST_INDEX.name}`,
+    `${resources.jobTable}/index/${PENDING_ANNOUNCEMENT_INDEX.name}`,
+  ]);
 
   const identity: Record<Principal, PolicyStatement[]> = {
     ingress: [

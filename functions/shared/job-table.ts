@@ -7,7 +7,15 @@ import {
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from './errors';
-import { type FailedEvent, type JobError, type JobRecord, type JobStatus, JOB_LIST_INDEX, JOB_STATUS } from '../../pipeline/job-record';
+import {
+  type FailedEvent,
+  type JobError,
+  type JobRecord,
+  type JobStatus,
+  JOB_LIST_INDEX,
+  JOB_STATUS,
+  PENDING_ANNOUNCEMENT_INDEX,
+} from '../../pipeline/job-record';
 import { REDRIVABLE_ERROR_CODES, RUN_LIFECYCLE, type RunOperation, isFinal } from '../../pipeline/run-lifecycle';
 
 /**
@@ -135,6 +143,10 @@ export interface RunRepairs {
   requestRepair(run: RunRef, failedEvent: FailedEvent, at: string): Promise<boolean>;
   /** Video ids of runs in `status` created before `before`, oldest first, through the ByStatus index (never a scan). */
   runsCreatedBefore(status: JobStatus, before: string, limit: number): Promise<string[]>;
+  /** Video ids of final runs whose outcome event is not on the bus, last written before `before` (PendingAnnouncement index). */
+  runsPendingAnnouncement(before: string, limit: number): Promise<string[]>;
+  /** Announces a final run's outcome if it is still pending; true when it announced. */
+  announcePending(videoId: string): Promise<boolean>;
 }
 
 /** Values and extra conditions an update adds to its lifecycle condition. */
@@ -174,7 +186,7 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: record,
+          Item: this.firstItem(record),
           ...(options.onlyIfAbsent
             ? { ConditionExpression: 'attribute_not_exists(VideoId)' }
             : {
@@ -196,6 +208,11 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
     // A run rejected at once (its input cannot be used) is final from its first write.
     if (isFinal(record.Status)) await this.announce(record);
     return { claimed: true };
+  }
+
+  /** The item as first written: a final one is pending its announcement (PENDING_ANNOUNCEMENT_INDEX). */
+  private firstItem(record: JobRecord): JobRecord {
+    return isFinal(record.Status) && !record.AnnouncedAt ? { ...record, AnnouncePending: 'PENDING' } : record;
   }
 
   async recordSubmission(videoId: string, runId: string, jobId: string, at: string): Promise<SubmissionResult> {
@@ -241,6 +258,7 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
         'Error',
         'FailedFrom',
         'AnnouncedAt',
+        'AnnouncePending',
         'CompletedAt',
         'LastSubmitError',
         'FanInLeaseUntil',
@@ -390,6 +408,28 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
     return Items.map((item) => String(item.VideoId));
   }
 
+  async runsPendingAnnouncement(before: string, limit: number): Promise<string[]> {
+    const { Items = [] } = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: PENDING_ANNOUNCEMENT_INDEX.name,
+        KeyConditionExpression: '#pending = :pending AND #updated < :before',
+        ExpressionAttributeNames: { '#pending': PENDING_ANNOUNCEMENT_INDEX.partitionKey, '#updated': PENDING_ANNOUNCEMENT_INDEX.sortKey },
+        ExpressionAttributeValues: { ':pending': 'PENDING', ':before': before },
+        ScanIndexForward: true,
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => String(item.VideoId));
+  }
+
+  async announcePending(videoId: string): Promise<boolean> {
+    const record = await this.get(videoId);
+    if (!record || !isFinal(record.Status) || record.AnnouncedAt) return false;
+    await this.announce(record);
+    return true;
+  }
+
   /**
    * The one update core: an UpdateItem on the run's item, conditional on the run being current
    * and in a status its operation may start from (the lifecycle's `from`, or the caller's
@@ -402,7 +442,8 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
     // A caller's narrower statuses never widen the lifecycle's.
     const from = (update.from ?? transition.from).filter((status) => (transition.from as readonly JobStatus[]).includes(status));
     if (from.length === 0) return undefined;
-    const set = { ...update.set, ...(to ? { Status: to } : {}) };
+    // A final write leaves the run pending its announcement until the announcement notes itself.
+    const set = { ...update.set, ...(to ? { Status: to } : {}), ...(to && isFinal(to) ? { AnnouncePending: 'PENDING' } : {}) };
     const values: Record<string, unknown> = { ...update.values, ':runId': run.runId };
     from.forEach((status, index) => (values[`:from${index}`] = status));
     const assignments = [
@@ -470,6 +511,7 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
     const at = new Date().toISOString();
     await this.write({ videoId: record.VideoId, runId: record.RunId }, 'recordAnnounced', {
       setIfAbsent: { AnnouncedAt: at },
+      remove: ['AnnouncePending'],
       from: [record.Status],
     });
   }

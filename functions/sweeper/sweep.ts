@@ -13,6 +13,8 @@ export interface SweepReport {
   readonly swept: Readonly<Record<string, number>>;
   /** Runs whose repair threw: tried again next pass (and ended after MAX_SWEEP_ATTEMPTS). */
   readonly errors: number;
+  /** Outcome events announced for runs their own function left pending. */
+  readonly announced?: number;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface SweepReport {
  * A repair that throws is logged, counted as an attempt and left for the next pass.
  */
 export async function sweep(dependencies: SweeperDependencies, limit: number): Promise<SweepReport> {
-  const report = { examined: 0, swept: {} as Record<string, number>, errors: 0 };
+  const report: { examined: number; swept: Record<string, number>; errors: number; announced?: number } = { examined: 0, swept: {}, errors: 0 };
   const before = dependencies.now().toISOString();
   const statuses = RUNNING_STATUSES as readonly JobStatus[];
   const seen = new Set<string>();
@@ -41,10 +43,34 @@ export async function sweep(dependencies: SweeperDependencies, limit: number): P
       }
     }
   }
+  await announcePending(dependencies, report);
   // The last run's keys must not follow the pass's own summary line.
   logger.removeKeys(['videoId', 'runId']);
   return report;
 }
+
+/**
+ * A final run's announcement is written right after the final write, by the function that made
+ * it; one that failed then (and whose function never came back to the run) waits in the
+ * PendingAnnouncement index. Announced here once it is a minute old, within what is left of the limit.
+ */
+export const ANNOUNCEMENT_GRACE_MS = 60_000;
+
+async function announcePending(dependencies: SweeperDependencies, report: { examined: number; announced?: number; errors: number }): Promise<void> {
+  const before = new Date(dependencies.now().getTime() - ANNOUNCEMENT_GRACE_MS).toISOString();
+  for (const videoId of await dependencies.runs.runsPendingAnnouncement(before, Math.max(1, SWEEP_ANNOUNCEMENTS))) {
+    forRun({ videoId });
+    try {
+      if (await dependencies.runs.announcePending(videoId)) report.announced = (report.announced ?? 0) + 1;
+    } catch (error) {
+      report.errors += 1;
+      logger.error('a pending outcome event could not be announced; tried again next pass', { error: messageOf(error) });
+    }
+  }
+}
+
+/** Pending announcements made in one pass at most (each is a read, a PutEvents and a write). */
+const SWEEP_ANNOUNCEMENTS = 100;
 
 /** One run the index lists under `status`: repaired, ended or left, and logged (and counted) when something was done. */
 async function sweepRun(

@@ -342,9 +342,9 @@ describe('the failure queues and the failed-events function', () => {
 describe("the sweeper's grants", () => {
   const grants = () => grantsOf(stack, 'frames-sweeper');
 
-  it('may Query the ByStatus index only, never the table or another index', () => {
+  it('may Query its two indexes only (runs by status, pending announcements), never the table', () => {
     const tableArn = ref(stack, 'aws_dynamodb_table', () => true, 'arn');
-    expect(grants().FindRunsByStatus).toEqual({ actions: ['dynamodb:Query'], resource: `${tableArn}/index/ByStatus` });
+    expect(grants().FindRunsByStatus).toEqual({ actions: ['dynamodb:Query'], resource: [`${tableArn}/index/ByStatus`, `${tableArn}/index/PendingAnnouncement`] });
     const queries = Object.entries(grants()).filter(([, grant]) => grant.actions.some((action) => /^dynamodb:(Query|Scan|\*)$/.test(action)));
     expect(queries.map(([sid]) => sid)).toEqual(['FindRunsByStatus']);
     expect(grants().TrackJobs).toEqual({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: tableArn });

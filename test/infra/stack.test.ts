@@ -180,9 +180,15 @@ describe('the job table', () => {
           { name: 'VideoId', type: 'S' },
           { name: 'Status', type: 'S' },
           { name: 'CreatedAt', type: 'S' },
+          { name: 'AnnouncePending', type: 'S' },
+          { name: 'UpdatedAt', type: 'S' },
         ],
-        // Keys only, so the per-batch counter updates never write to the index.
-        global_secondary_index: [{ name: 'ByStatus', hash_key: 'Status', range_key: 'CreatedAt', projection_type: 'KEYS_ONLY' }],
+        // Keys only, so the per-batch counter updates never write to ByStatus; PendingAnnouncement
+        // is sparse (only final runs not yet announced have AnnouncePending), so they never write to it either.
+        global_secondary_index: [
+          { name: 'ByStatus', hash_key: 'Status', range_key: 'CreatedAt', projection_type: 'KEYS_ONLY' },
+          { name: 'PendingAnnouncement', hash_key: 'AnnouncePending', range_key: 'UpdatedAt', projection_type: 'KEYS_ONLY' },
+        ],
         point_in_time_recovery: { enabled: true },
         server_side_encryption: { enabled: true },
       }),

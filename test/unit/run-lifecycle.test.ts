@@ -108,7 +108,8 @@ test('a write that ends a run announces it once, and notes when', async () => {
   await table.claimRun(recordIn(JOB_STATUS.processing));
   expect(await table.completeRun(run, { bucket: 'out', resultsKey: 'r', summaryKey: 's' }, at)).toBe(true);
   expect(announced.map((record) => [record.VideoId, record.Status])).toEqual([['v.mp4', 'COMPLETE']]);
-  expect((await table.get(run.videoId))?.AnnouncedAt).toEqual(expect.any(String));
+  expect(await table.get(run.videoId)).toMatchObject({ AnnouncedAt: expect.any(String) });
+  expect((await table.get(run.videoId))?.AnnouncePending).toBeUndefined();
   // A duplicate final write finds it announced: nothing twice.
   expect(await table.completeRun(run, { bucket: 'out', resultsKey: 'r', summaryKey: 's' }, at)).toBe(false);
   expect(announced).toHaveLength(1);
@@ -124,7 +125,9 @@ test('an announcement that failed is made by the retried write', async () => {
   });
   await flaky.claimRun(recordIn(JOB_STATUS.extracting));
   await expect(flaky.failExtraction(run, 'job-1', { Code: 'MEDIACONVERT_ERROR', Message: 'm' }, at)).rejects.toThrow('EventBridge unavailable');
-  expect(await flaky.get(run.videoId)).toMatchObject({ Status: 'FAILED' });
+  // Final, and pending its announcement in the index the sweeper reads.
+  expect(await flaky.get(run.videoId)).toMatchObject({ Status: 'FAILED', AnnouncePending: 'PENDING' });
+  expect(await flaky.runsPendingAnnouncement('2999-01-01T00:00:00.000Z', 10)).toEqual([run.videoId]);
   failing = false;
   // The event is retried: the write finds the run FAILED already, unannounced, and announces it.
   expect(await flaky.failExtraction(run, 'job-1', { Code: 'MEDIACONVERT_ERROR', Message: 'm' }, at)).toBe(false);

@@ -172,6 +172,22 @@ describe('a counted run whose results were never written', () => {
   });
 });
 
+describe('an outcome event its function never put on the bus', () => {
+  it('is announced by the sweeper once a minute has passed, and only once', async () => {
+    const pending = await world.submittedRun({ Status: 'COMPLETE', AnnouncePending: 'PENDING', UpdatedAt: minutesAgo(2), CompletedAt: minutesAgo(2) });
+    const fresh = await world.submittedRun({ Status: 'FAILED', AnnouncePending: 'PENDING', UpdatedAt: now(), Error: { Code: 'MEDIACONVERT_ERROR', Message: 'm' } });
+    const report = await sweepOnce();
+    expect(report.announced).toBe(1);
+    expect(world.announced).toEqual([{ detailType: 'Video Frames Completed', detail: expect.objectContaining({ videoId: pending.VideoId, status: 'COMPLETE' }) }]);
+    const announced = await world.record(pending.VideoId);
+    expect(announced.AnnouncedAt).toEqual(expect.any(String));
+    expect(announced.AnnouncePending).toBeUndefined();
+    expect((await world.record(fresh.VideoId)).AnnouncePending).toBe('PENDING');
+    await sweepOnce();
+    expect(world.announced).toHaveLength(1);
+  });
+});
+
 describe('a repair that fails', () => {
   it('fails the invocation (the Errors alarm), counts the attempt, and after the last attempt ends the run', async () => {
     const run = await world.submittedRun({ Status: 'EXTRACTING', UpdatedAt: minutesAgo(11) });

@@ -70,7 +70,7 @@ test('a local job table from before the list index is rebuilt with it, keeping i
   await dynamo.documents.send(new PutCommand({ TableName: table, Item: { VideoId: 'kept.mp4', RunId: 'r', Status: 'COMPLETE', CreatedAt: createdAt(1), TotalFrames: 7 } }));
   await ensureJobTable(client, table);
   const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
-  expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(['ByStatus']);
+  expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(['ByStatus', 'PendingAnnouncement']);
   expect(await recentJobs(dynamo.documents, table, { limit: 5 })).toEqual([expect.objectContaining({ VideoId: 'kept.mp4', TotalFrames: 7 })]);
   await ensureJobTable(client, table); // already has it: nothing changes
   expect(await recentJobs(dynamo.documents, table, { limit: 5 })).toHaveLength(1);
