@@ -110,5 +110,22 @@ export async function ensureJobTable(client: DynamoDBClient, tableName: string):
       })),
     }),
   );
+  await untilActive(client, tableName);
   for (const item of items) await client.send(new PutItemCommand({ TableName: tableName, Item: item }));
+}
+
+/**
+ * A new table is CREATING until it (and each of its indexes) is ACTIVE; until then DynamoDB, and
+ * dynalite, answer its reads ResourceNotFoundException. dynalite turns it ACTIVE on its next turn
+ * of the event loop, which a loaded machine can delay past the first read.
+ */
+async function untilActive(client: DynamoDBClient, tableName: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const active = Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+    if (active) return;
+    if (Date.now() > deadline) throw new Error(`Table ${tableName} is still ${Table?.TableStatus} after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
