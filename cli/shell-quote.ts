@@ -1,10 +1,9 @@
+import { shellQuote } from '../pipeline/shell-quote';
 import { dataDirectoryOf } from './pipeline-connection';
 import type { TargetOptions } from './stack-target';
 
-/** Quotes a word for a POSIX shell when it needs it, so a command the CLI prints can be pasted. */
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+// One quoting for the CLI's printed commands and the functions' messages (pipeline/shell-quote.ts).
+export { shellQuote };
 
 /**
  * A `npx frames <command> <video id>` line to paste, with the flags that reach the same pipeline

@@ -8,6 +8,7 @@ import { clipRunOf } from '../ingress/submit-clip';
 import { uploadRunOf } from '../ingress/submit-video';
 import { uploadedObjectsOf } from '../ingress/uploaded-objects';
 import { PipelineError, messageOf } from '../shared/errors';
+import { shellQuote } from '../../pipeline/shell-quote';
 import type { RunRef, RunRepairs } from '../shared/job-table';
 import { forRun, logger } from '../shared/logger';
 import type { FailedEventMessage } from './failed-event-message';
@@ -75,7 +76,7 @@ async function endRun(
     Code: ERROR_CODE.retriesExhausted,
     Message:
       `The ${message.target} function failed on this run's event on every retry: ${message.error}. ` +
-      `The event is kept on this record; once the cause is fixed, run: npx frames redrive ${shellWord(run.videoId)}`,
+      `The event is kept on this record; once the cause is fixed, run: npx frames redrive ${shellQuote(run.videoId)}`,
   };
   const current = await runs.get(run.videoId);
   if (current?.RunId === run.runId) {
@@ -137,10 +138,6 @@ async function withKeptEvent(dependencies: FailedEventDependencies, message: Fai
   return { ...message, event: JSON.parse(kept.event) as unknown, eventText: kept.event };
 }
 
-/** A video id as one POSIX shell word, so the command in the message can be pasted. */
-export function shellWord(text: string): string {
-  return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
-}
 
 /** The runs an event was for, read as the function that failed on it reads it. */
 function runsOfEvent(

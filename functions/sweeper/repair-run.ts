@@ -1,10 +1,10 @@
 import { type CompletionDependencies, type CompletionOutcome, handleJobStateChange } from '../completion/handle-job-state';
 import { type JobStateChange, jobStateChangeOf } from '../completion/job-state-events';
-import { shellWord } from '../failed-events/record-failed-event';
 import { fanIn, isFullyCounted } from '../shared/fan-in';
 import type { RunRepairs, RunStore } from '../shared/job-table';
 import type { JobState, MediaConverter } from '../shared/media-converter';
 import { JOB_USER_METADATA } from '../../pipeline/definition';
+import { shellQuote } from '../../pipeline/shell-quote';
 import { type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
 
 export interface SweeperSettings {
@@ -69,7 +69,7 @@ export async function repairRun(dependencies: SweeperDependencies, record: JobRe
     return ended ? { action: 'ended', reason } : { action: 'moved-on' };
   };
   const startAgain = record.FailedEvent
-    ? `Its event is kept: once the cause is fixed, run: npx frames redrive ${shellWord(record.VideoId)}`
+    ? `Its event is kept: once the cause is fixed, run: npx frames redrive ${shellQuote(record.VideoId)}`
     : 'Upload the video again to start a new run.';
   if ((record.SweepAttempts ?? 0) >= MAX_SWEEP_ATTEMPTS) {
     return end(
