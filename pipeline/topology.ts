@@ -139,6 +139,12 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
     // Named in the outcome events every function that finishes a run puts on the bus.
     [ENV.pipelineName]: config.namePrefix,
   };
+  // The completion function's, and the sweeper's, which redoes its work.
+  const completionEnvironment = {
+    ...processingEnvironment,
+    [ENV.frameQueueUrl]: resources.frameQueueUrl,
+    [ENV.framesPerMessage]: String(processing.framesPerMessage),
+  };
 
   const functions: Record<FunctionKey, FunctionSpec> = {
     ingress: {
@@ -168,11 +174,7 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
       description: 'Records MediaConvert progress; on completion counts the frames and fans them out',
       memoryMb: 512,
       timeoutSeconds: COMPLETION_TIMEOUT_SECONDS,
-      environment: {
-        ...processingEnvironment,
-        [ENV.frameQueueUrl]: resources.frameQueueUrl,
-        [ENV.framesPerMessage]: String(processing.framesPerMessage),
-      },
+      environment: completionEnvironment,
     },
     frameWorker: {
       key: 'frameWorker',
@@ -215,9 +217,7 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
       memoryMb: 512,
       timeoutSeconds: SWEEPER_TIMEOUT_SECONDS,
       environment: {
-        ...processingEnvironment,
-        [ENV.frameQueueUrl]: resources.frameQueueUrl,
-        [ENV.framesPerMessage]: String(processing.framesPerMessage),
+        ...completionEnvironment,
         [ENV.stuckAfterSeconds]: String(stuckAfterSeconds),
         [ENV.processingStallSeconds]: String(processingStallSeconds(config)),
         // Every attempt of an ingress (each up to its timeout) and Lambda's waits between them.

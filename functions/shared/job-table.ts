@@ -393,29 +393,28 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
     );
   }
 
-  async runsCreatedBefore(status: JobStatus, before: string, limit: number): Promise<string[]> {
-    const { Items = [] } = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: JOB_LIST_INDEX.name,
-        KeyConditionExpression: '#status = :status AND #created < :before',
-        ExpressionAttributeNames: { '#status': JOB_LIST_INDEX.partitionKey, '#created': JOB_LIST_INDEX.sortKey },
-        ExpressionAttributeValues: { ':status': status, ':before': before },
-        ScanIndexForward: true,
-        Limit: limit,
-      }),
-    );
-    return Items.map((item) => String(item.VideoId));
+  runsCreatedBefore(status: JobStatus, before: string, limit: number): Promise<string[]> {
+    return this.oldestInIndex(JOB_LIST_INDEX, status, before, limit);
   }
 
-  async runsPendingAnnouncement(before: string, limit: number): Promise<string[]> {
+  runsPendingAnnouncement(before: string, limit: number): Promise<string[]> {
+    return this.oldestInIndex(PENDING_ANNOUNCEMENT_INDEX, 'PENDING', before, limit);
+  }
+
+  /** Video ids in one partition of a keys-only index whose sort key is before `before`, oldest first. */
+  private async oldestInIndex(
+    index: { readonly name: string; readonly partitionKey: string; readonly sortKey: string },
+    partition: string,
+    before: string,
+    limit: number,
+  ): Promise<string[]> {
     const { Items = [] } = await this.documents.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: PENDING_ANNOUNCEMENT_INDEX.name,
-        KeyConditionExpression: '#pending = :pending AND #updated < :before',
-        ExpressionAttributeNames: { '#pending': PENDING_ANNOUNCEMENT_INDEX.partitionKey, '#updated': PENDING_ANNOUNCEMENT_INDEX.sortKey },
-        ExpressionAttributeValues: { ':pending': 'PENDING', ':before': before },
+        IndexName: index.name,
+        KeyConditionExpression: '#partition = :partition AND #sort < :before',
+        ExpressionAttributeNames: { '#partition': index.partitionKey, '#sort': index.sortKey },
+        ExpressionAttributeValues: { ':partition': partition, ':before': before },
         ScanIndexForward: true,
         Limit: limit,
       }),
