@@ -35,7 +35,26 @@ export interface StackConfig {
   /** Tags applied to every resource. */
   readonly tags: Readonly<Record<string, string>>;
   readonly processing: ProcessingSettings;
+  readonly extraction: ExtractionSettings;
   readonly operations: OperationsSettings;
+}
+
+/**
+ * How one video's frame capture is split across MediaConvert jobs (pipeline/segment-plan.ts): a
+ * long constant-frame-rate MP4/MOV is cut into segments, one job each, that run in parallel, and
+ * each segment's frames are fanned out as its job completes.
+ */
+export interface ExtractionSettings {
+  /**
+   * Most jobs for one video. MediaConvert runs up to 20 jobs of an on-demand queue at once by
+   * default (a quota AWS can raise); 10 leaves room for a second video. 1 never splits.
+   */
+  readonly maxSegments: number;
+  /**
+   * A segment captures at least this much video: a job's start-up (about 10-20 s in the queue
+   * and the transcoder's warm-up) has to be worth it.
+   */
+  readonly minSegmentSeconds: number;
 }
 
 /** How the pipeline looks after itself and whom it tells (README, "Operations"). */
@@ -98,6 +117,7 @@ export const DEFAULT_STACK_CONFIG: StackConfig = {
     workerTimeoutSeconds: 180,
     workerMemoryMb: 1536,
   },
+  extraction: { maxSegments: 10, minSegmentSeconds: 30 },
   operations: {
     sweepEveryMinutes: 5,
     stuckAfterMinutes: 30,
@@ -196,6 +216,12 @@ const stackConfigSchema = z
         workerMemoryMb: z.number().int().min(512).max(10240),
       })
       .strict(),
+    extraction: z
+      .object({
+        maxSegments: z.number().int().min(1).max(100),
+        minSegmentSeconds: z.number().min(1).max(86_400),
+      })
+      .strict(),
     operations: z
       .object({
         sweepEveryMinutes: z.number().int().min(1).max(1440),
@@ -214,9 +240,10 @@ export class InvalidStackConfigError extends Error {
 }
 
 /** Overrides as a person writes them in frames.config.json: any field; capture and processing fields one by one. */
-export type StackConfigOverrides = Partial<Omit<StackConfig, 'capture' | 'processing' | 'operations'>> & {
+export type StackConfigOverrides = Partial<Omit<StackConfig, 'capture' | 'processing' | 'extraction' | 'operations'>> & {
   readonly capture?: Partial<CaptureSettings>;
   readonly processing?: Partial<ProcessingSettings>;
+  readonly extraction?: Partial<ExtractionSettings>;
   readonly operations?: Partial<OperationsSettings>;
 };
 
@@ -227,6 +254,7 @@ export function resolveStackConfig(overrides: StackConfigOverrides = {}): StackC
     ...overrides,
     capture: { ...DEFAULT_STACK_CONFIG.capture, ...overrides.capture },
     processing: { ...DEFAULT_STACK_CONFIG.processing, ...overrides.processing },
+    extraction: { ...DEFAULT_STACK_CONFIG.extraction, ...overrides.extraction },
     operations: { ...DEFAULT_STACK_CONFIG.operations, ...overrides.operations },
   };
   const result = stackConfigSchema.safeParse(merged);
