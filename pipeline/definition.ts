@@ -22,6 +22,8 @@ export const ENV = {
   frameQueueUrl: 'FRAME_QUEUE_URL',
   /** Frames in one queue message (and one results object): see ProcessingSettings. */
   framesPerMessage: 'FRAMES_PER_MESSAGE',
+  maxSegments: 'MAX_SEGMENTS',
+  minSegmentSeconds: 'MIN_SEGMENT_SECONDS',
   /** How long a fan-in may hold its lease: the worker's timeout, after which Lambda has killed it. */
   fanInLeaseSeconds: 'FAN_IN_LEASE_SECONDS',
   /** The sweeper: how long a run may go without a write before it is looked at, and how many at once. */
@@ -82,6 +84,8 @@ export const JOB_USER_METADATA = {
   pipeline: 'pipeline',
   videoId: 'videoId',
   runId: 'runId',
+  /** Segmented runs: the segment (0-based) a job captures (pipeline/segment-plan.ts). */
+  segment: 'segment',
 } as const;
 
 /**

@@ -60,6 +60,8 @@ export const ERROR_CODE = {
   mediaConvertCanceled: 'MEDIACONVERT_CANCELED',
   /** The frames in S3 do not match the count MediaConvert reported: the run's frames can't be trusted. */
   frameCountMismatch: 'FRAME_COUNT_MISMATCH',
+  /** A segment's job event came before the ingress recorded the job: retried. */
+  segmentNotRecorded: 'SEGMENT_NOT_RECORDED',
   /**
    * MediaConvert completed, but none of its output paths is a frame capture this run can read
    * (`<base name><name modifier>.NNNNNNN.jpg` under the run's frames prefix): the frames cannot be
@@ -134,6 +136,20 @@ export interface JobError {
 }
 
 /** The attributes of one video's record: the ingress function writes the first ones, later stages the rest. */
+/** The key of a segment's job in SegmentJobs (a name DynamoDB paths can hold: `Segment3`). */
+export const segmentJobKey = (segment: number) => `Segment${segment}`;
+
+/** One segment of a segmented run, as planned by the ingress (pipeline/segment-plan.ts). */
+export interface RunSegment {
+  readonly FirstCapture: number;
+  readonly Captures: number;
+  /** The source frames its input clipping takes: [FirstSourceFrame, EndSourceFrame). */
+  readonly FirstSourceFrame: number;
+  readonly EndSourceFrame: number;
+  readonly FirstBatch: number;
+  readonly BatchCount: number;
+}
+
 export interface JobRecord {
   readonly VideoId: string;
   readonly RunId: string;
@@ -169,7 +185,25 @@ export interface JobRecord {
   readonly FpsDenominator?: number;
   readonly Quality?: number;
   readonly MaxCaptures?: number;
+  /**
+   * The run's MediaConvert job; for a segmented run, segment 0's, written once every segment's
+   * job is recorded in SegmentJobs (until then the ingress still has jobs to submit).
+   */
   readonly MediaConvertJobId?: string;
+  /**
+   * How the frame capture was split (pipeline/segment-plan.ts): absent or empty for one job.
+   * Segment s captures run-wide indices [FirstCapture, FirstCapture + Captures), written by its
+   * own job under `<FramesPrefix>segment-SS/`, and sends batches [FirstBatch, FirstBatch + BatchCount).
+   */
+  readonly Segments?: readonly RunSegment[];
+  /** Why the run is one job or how it was split, in words (the probe's and the planner's reason). */
+  readonly ExtractionPlan?: string;
+  /** Segmented runs: `Segment<index>` (segmentJobKey) → its MediaConvert job id. */
+  readonly SegmentJobs?: Readonly<Record<string, string>>;
+  /** Segmented runs: each segment job's last progress (0..100), by segmentJobKey. */
+  readonly SegmentPercents?: Readonly<Record<string, number>>;
+  /** Segmented runs: segments whose frames were counted and every batch sent. */
+  readonly FannedOutSegments?: ReadonlySet<number>;
   readonly Error?: JobError;
   /** Set while a submission is being retried after an unexpected failure; cleared on success. */
   readonly LastSubmitError?: JobError;
@@ -189,6 +223,8 @@ export interface JobRecord {
   readonly FailedFrames?: number;
   /** Batch numbers already counted: what makes redelivered batches count once. */
   readonly DoneBatches?: ReadonlySet<number>;
+  /** Segmented runs: when the first segment's frames were counted and fanned out. */
+  readonly FirstFramesAt?: string;
   /** Set when every batch message has been sent; until then a repeated COMPLETE resends them. */
   readonly FannedOutAt?: string;
   /** The fan-in's lease: another fan-in may start only after this time (ISO). */

@@ -60,6 +60,14 @@ export function captureIndexOf(key: string, namePrefix: string): number | undefi
   return counter ? Number(counter[1]) : undefined;
 }
 
+/**
+ * Where segment `segment` of a segmented run writes under a prefix (its frames, its proxy): each
+ * job numbers its captures from 0, so each gets a folder of its own.
+ */
+export function segmentPrefix(prefix: string, segment: number): string {
+  return `${prefix}segment-${String(segment).padStart(3, '0')}/`;
+}
+
 export interface RunLayout {
   readonly runPrefix: string;
   /** Holds this run's JPEGs and nothing else (the proxy has its own prefix). */

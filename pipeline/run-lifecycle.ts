@@ -42,6 +42,11 @@ export const RUN_LIFECYCLE = {
   /** MediaConvert failed or canceled the job, or its frames could not be counted. */
   failExtraction: { from: [submitted, extracting], to: failed },
   /**
+   * A segmented run: one segment's job failed or was canceled, or its frames could not be
+   * counted. Also from PROCESSING: other segments may already be processing.
+   */
+  failSegment: { from: [submitted, extracting, processing], to: failed },
+  /**
    * MediaConvert finished and the frames are counted. Also from PROCESSING while the fan-out is
    * not finished (the write then requires no FannedOutAt): a repeated COMPLETE, or the sweeper,
    * finishes a fan-out that stopped halfway.

@@ -79,6 +79,10 @@ export function planSegments(input: SegmentPlanInput): SegmentPlan {
   const wanted = Math.min(input.maxSegments, Math.floor(capturedSeconds / input.minSegmentSeconds));
   if (wanted < 2) return single(`the video is short: ${capturedSeconds.toFixed(1)} s captured, segments are at least ${input.minSegmentSeconds} s`);
 
+  const base = timecodeBase(input.sourceRate);
+  if (base === undefined) {
+    return single(`the frame rate ${input.sourceRate.numerator}/${input.sourceRate.denominator} has no non-drop-frame timecode to clip by`);
+  }
   const stride = captureStride(input.sourceRate, input.captureRate);
   const minCaptures = Math.ceil((input.minSegmentSeconds * input.captureRate.numerator) / input.captureRate.denominator);
   // Each cut as near its even share as the grid allows, never closer than a minimum segment.
@@ -105,4 +109,38 @@ export function planSegments(input: SegmentPlanInput): SegmentPlan {
     };
   });
   return { kind: 'segmented', captures, captureStride: stride, segments };
+}
+
+/**
+ * Frames per timecode second of a non-drop-frame timecode at this rate: the rate itself when it is
+ * a whole number, 30 for 30000/1001 (and 24, 60 for 24000/1001, 60000/1001): MediaConvert's
+ * input clippings name frames as HH:MM:SS:FF. Undefined for a rate no timecode counts (12.5 fps).
+ */
+export function timecodeBase(rate: FrameRate): number | undefined {
+  if (rate.numerator % rate.denominator === 0) return rate.numerator / rate.denominator;
+  const ntsc = (rate.numerator * 1001) / (rate.denominator * 1000);
+  return Number.isInteger(ntsc) ? ntsc : undefined;
+}
+
+/**
+ * Source frame `frame` (0-based from the start, as the template's ZEROBASED timecode counts) as a
+ * non-drop-frame timecode HH:MM:SS:FF.
+ */
+export function timecodeOfFrame(frame: number, rate: FrameRate): string {
+  const base = timecodeBase(rate);
+  if (base === undefined) throw new RangeError(`No timecode counts frames at ${rate.numerator}/${rate.denominator} fps`);
+  const two = (value: number) => String(value).padStart(2, '0');
+  const seconds = Math.floor(frame / base);
+  return `${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}:${two(frame % base)}`;
+}
+
+/**
+ * The input clipping of a segment. Both of MediaConvert's timecodes are inclusive, so the end is
+ * the segment's last frame; the last segment has no end and runs to the end of the video, as the
+ * single job does.
+ */
+export function inputClippingOf(segment: Segment, segments: number, sourceRate: FrameRate): { StartTimecode: string; EndTimecode?: string } {
+  const start = timecodeOfFrame(segment.firstSourceFrame, sourceRate);
+  if (segment.index === segments - 1) return { StartTimecode: start };
+  return { StartTimecode: start, EndTimecode: timecodeOfFrame(segment.endSourceFrame - 1, sourceRate) };
 }

@@ -165,6 +165,10 @@ export function pipelineTopology(config: StackConfig, resources: PipelineResourc
         [ENV.defaultFps]: formatFrameRate(config.capture.fps),
         [ENV.defaultQuality]: String(config.capture.quality),
         [ENV.defaultMaxCaptures]: String(config.capture.maxCaptures),
+        // The segment plan needs the batch size: segment s sends batches from its own first.
+        [ENV.framesPerMessage]: String(processing.framesPerMessage),
+        [ENV.maxSegments]: String(config.extraction.maxSegments),
+        [ENV.minSegmentSeconds]: String(config.extraction.minSegmentSeconds),
       },
     },
     completion: {

@@ -17,6 +17,13 @@ export interface FanOutPlan {
   readonly fps: FrameRate;
   /** KVS clips: where the clip's stretches of stream start, so each frame gets its producer time. */
   readonly clipTimeline?: readonly ClipSegment[];
+  /**
+   * A segment of a segmented run: the run-wide index of this output's capture 0, and the number
+   * of its first batch. Keys keep the job's own numbering; indices, timestamps and batch numbers
+   * are the run's.
+   */
+  readonly firstIndex?: number;
+  readonly firstBatch?: number;
 }
 
 export function batchCountOf(totalFrames: number, framesPerBatch: number): number {
@@ -30,14 +37,16 @@ export function batchCountOf(totalFrames: number, framesPerBatch: number): numbe
  */
 export function* frameBatchMessages(plan: FanOutPlan): Generator<FrameBatchMessage> {
   const batches = batchCountOf(plan.totalFrames, plan.framesPerBatch);
+  const firstIndex = plan.firstIndex ?? 0;
   for (let batch = 0; batch < batches; batch += 1) {
     const first = batch * plan.framesPerBatch;
     const last = Math.min(first + plan.framesPerBatch, plan.totalFrames);
     const frames = [];
-    for (let index = first; index < last; index += 1) {
+    for (let capture = first; capture < last; capture += 1) {
+      const index = firstIndex + capture;
       const timestampMs = frameTimestampMs(index, plan.fps);
       frames.push({
-        key: captureKey(plan.captureNamePrefix, index),
+        key: captureKey(plan.captureNamePrefix, capture),
         index,
         timestampMs,
         ...(plan.clipTimeline?.length ? { producerTimestampMs: producerTimestampAt(plan.clipTimeline, timestampMs) } : {}),
@@ -48,7 +57,7 @@ export function* frameBatchMessages(plan: FanOutPlan): Generator<FrameBatchMessa
       videoId: plan.videoId,
       runId: plan.runId,
       bucket: plan.bucket,
-      batch,
+      batch: (plan.firstBatch ?? 0) + batch,
       frames,
     };
     assertFits(message);

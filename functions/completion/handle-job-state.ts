@@ -7,6 +7,7 @@ import { batchCountOf, frameBatchMessages } from './frame-batches';
 import { frameOutputOf } from './frame-output';
 import { mayStart } from '../../pipeline/run-lifecycle';
 import type { CompletedOutput, JobStateChange } from './job-state-events';
+import { handleSegmentStateChange } from './handle-segment-state';
 
 export interface CompletionSettings {
   readonly framesBucket: string;
@@ -51,6 +52,9 @@ export async function handleJobStateChange(
   const at = dependencies.now().toISOString();
   const { runs } = dependencies;
 
+  // A segmented run's job (pipeline/segment-plan.ts): counted and fanned out on its own.
+  if (change.segment !== undefined) return handleSegmentStateChange(dependencies, { ...change, segment: change.segment });
+
   switch (change.status) {
     case 'STATUS_UPDATE': {
       const moved = await runs.recordExtractProgress(run, change.jobId, change.percentComplete, at);
@@ -66,7 +70,7 @@ export async function handleJobStateChange(
   }
 }
 
-function mediaConvertFailure(change: Extract<JobStateChange, { status: 'ERROR' | 'CANCELED' }>): JobError {
+export function mediaConvertFailure(change: Extract<JobStateChange, { status: 'ERROR' | 'CANCELED' }>): JobError {
   if (change.status === 'CANCELED') {
     return {
       Code: ERROR_CODE.mediaConvertCanceled,
@@ -201,14 +205,14 @@ async function failCount(
   return { ...base, outcome: failed ? 'failed' : 'ignored', ...(listed === undefined ? {} : { totalFrames: listed }) };
 }
 
-interface Mismatch {
+export interface Mismatch {
   /** What the listing holds, for the message. */
   readonly text: string;
   readonly count: number;
 }
 
 /** Lists the captures named `<namePrefix>.NNNNNNN.jpg`: exactly 0..reported-1, or a mismatch. */
-async function captureMismatch(
+export async function captureMismatch(
   dependencies: CompletionDependencies,
   namePrefix: string,
   frames: { readonly bucket: string; readonly prefix: string },

@@ -14,6 +14,8 @@ interface JobEventBase {
   readonly jobId: string;
   readonly videoId: string;
   readonly runId: string;
+  /** A segmented run's job: the segment it captures (its `segment` user metadata). */
+  readonly segment?: number;
 }
 
 /** One output of a finished job: for frame capture, only the *last* JPEG's path is listed. */
@@ -68,7 +70,11 @@ export function jobStateChangeOf(event: unknown): JobStateChange | undefined {
   const videoId = detail.userMetadata?.[JOB_USER_METADATA.videoId];
   const runId = detail.userMetadata?.[JOB_USER_METADATA.runId];
   if (!videoId || !runId) return undefined;
-  const base = { jobId: detail.jobId, videoId, runId };
+  const segmentText = detail.userMetadata?.[JOB_USER_METADATA.segment];
+  if (segmentText !== undefined && !/^(0|[1-9]\d{0,3})$/.test(segmentText)) {
+    throw new UnrecognisedJobEventError(`The job's segment metadata ${JSON.stringify(segmentText)} is not a segment number.`);
+  }
+  const base = { jobId: detail.jobId, videoId, runId, ...(segmentText !== undefined ? { segment: Number(segmentText) } : {}) };
   switch (detail.status) {
     case 'STATUS_UPDATE':
       return { ...base, status: 'STATUS_UPDATE', percentComplete: detail.jobProgress?.jobPercentComplete ?? 0 };

@@ -34,5 +34,16 @@ export function loadIngressConfig(env: NodeJS.ProcessEnv = process.env): Ingress
       quality: parsed(ENV.defaultQuality, parseQuality),
       maxCaptures: parsed(ENV.defaultMaxCaptures, parseMaxCaptures),
     },
+    extraction: {
+      maxSegments: positive(ENV.maxSegments, env),
+      minSegmentSeconds: positive(ENV.minSegmentSeconds, env),
+      framesPerMessage: positive(ENV.framesPerMessage, env),
+    },
   };
+}
+
+function positive(name: string, env: NodeJS.ProcessEnv): number {
+  const value = Number(requireEnv(name, env));
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigurationError(`Environment variable ${name} must be a positive number`);
+  return value;
 }

@@ -4,6 +4,7 @@ import { type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-recor
 import { runLayout } from '../../pipeline/run-layout';
 import { CLIP_PIECES_PREFIX } from '../../pipeline/definition';
 import { resolveCaptureSettings } from './capture-overrides';
+import { planExtraction } from './extraction-plan';
 import { type IngressDependencies, type SubmitOutcome, recordRejected, reopenedIfRedriven, submitClaimedRun } from './submit-job';
 import type { UploadedObject } from './uploaded-objects';
 import {
@@ -79,6 +80,8 @@ export async function submitVideo(
     return recordRejected(dependencies, sourceAttributes(run, dependencies.now()), error);
   }
 
+  // The header says whether the video can be split across jobs; a read that fails is retried.
+  const plan = await planExtraction(dependencies.objects, { bucket: object.bucket, key, etag: object.etag, size }, capture, dependencies.settings.extraction);
   const layout = runLayout(`${storagePrefixForVideo(run.videoId)}/${run.runId}`);
   const { framesPrefix, proxyPrefix } = layout;
   const record: JobRecord = {
@@ -92,10 +95,15 @@ export async function submitVideo(
     FpsDenominator: capture.fps.denominator,
     Quality: capture.quality,
     MaxCaptures: capture.maxCaptures,
+    ExtractionPlan: plan.description,
+    ...(plan.kind === 'segmented'
+      ? { Segments: plan.segments, SegmentJobs: {}, SegmentPercents: {}, FramesPerBatch: dependencies.settings.extraction.framesPerMessage }
+      : {}),
   };
 
   const claim = await dependencies.jobs.claimRun(record);
   let claimedAt = new Date(record.CreatedAt);
+  let recordedSegmentJobs: Readonly<Record<string, string>> = {};
   if (!claim.claimed) {
     if (claim.current.RunId !== run.runId) return { outcome: 'superseded', videoId: run.videoId, runId: run.runId };
     const current = await reopenedIfRedriven(dependencies, claim.current, redriven, record);
@@ -104,6 +112,7 @@ export async function submitVideo(
     }
     // Our run, claimed, no job recorded: an earlier delivery crashed or is still in flight.
     claimedAt = new Date(current.CreatedAt);
+    recordedSegmentJobs = current.SegmentJobs ?? {};
   }
 
   return submitClaimedRun(dependencies, {
@@ -115,6 +124,7 @@ export async function submitVideo(
     proxyPrefix,
     claimedAt,
     claimedNow: claim.claimed,
+    ...(plan.kind === 'segmented' ? { segmented: { sourceRate: plan.sourceRate, segments: plan.segments, recorded: recordedSegmentJobs } } : {}),
   });
 }
 

@@ -23,6 +23,11 @@ export interface VideoTrackFacts {
   readonly timescale: number;
   readonly width: number;
   readonly height: number;
+  /**
+   * The movie lasts longer than its video track (audio that outlasts the video, as phones and
+   * cameras write it): where the job's timeline and the frame grid part, one job is the safe plan.
+   */
+  readonly movieOutlastsVideo: boolean;
 }
 
 /** Reads bytes [start, end) of the object (one ranged GET). */
@@ -88,6 +93,7 @@ export async function probeVideo(read: RangeReader, size: number, options: Probe
       timescale: track.timescale,
       width: track.video?.width ?? 0,
       height: track.video?.height ?? 0,
+      movieOutlastsVideo: outlasts(info.duration, info.timescale, track.duration, track.timescale, stts.sample_deltas[0] ?? 0),
     },
     reads,
     bytesRead,
@@ -99,6 +105,12 @@ const FIRST_BOXES = new Set(['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pd
 
 function startsLikeMp4(bytes: Uint8Array): boolean {
   return bytes.byteLength >= 8 && FIRST_BOXES.has(String.fromCharCode(...bytes.subarray(4, 8)));
+}
+
+/** The movie is longer than the video track by more than one frame. */
+function outlasts(movieDuration: number, movieTimescale: number, trackDuration: number, trackTimescale: number, frameTicks: number): boolean {
+  if (!movieTimescale || !trackTimescale) return false;
+  return movieDuration / movieTimescale - trackDuration / trackTimescale > Math.max(frameTicks / trackTimescale, 0.001);
 }
 
 function reduced(numerator: number, denominator: number): FrameRate {

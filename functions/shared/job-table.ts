@@ -15,6 +15,7 @@ import {
   JOB_LIST_INDEX,
   JOB_STATUS,
   PENDING_ANNOUNCEMENT_INDEX,
+  segmentJobKey,
 } from '../../pipeline/job-record';
 import { REDRIVABLE_ERROR_CODES, RUN_LIFECYCLE, type RunOperation, isFinal } from '../../pipeline/run-lifecycle';
 
@@ -89,6 +90,8 @@ export interface JobStore {
    * key: S3's sequencer orders uploads of one key, so a late event can never replace a newer run.
    */
   claimRun(record: JobRecord): Promise<ClaimResult>;
+  /** Records one segment's MediaConvert job on a SUBMITTED run (once per segment). */
+  recordSegmentSubmission(run: RunRef, segment: number, jobId: string, at: string): Promise<SubmissionResult>;
   /** Records the MediaConvert job of a SUBMITTED run that has none yet. */
   recordSubmission(videoId: string, runId: string, jobId: string, at: string): Promise<SubmissionResult>;
   /** CLIPPING → SUBMITTED with what the clip turned out to be; false when another delivery got there first. */
@@ -115,6 +118,17 @@ export interface RunStore {
   /** PROCESSING with the frame totals (also finishes a fan-out that stopped halfway). */
   startProcessing(run: RunRef, jobId: string, frames: ExtractedFrames, at: string): Promise<boolean>;
   recordFannedOut(run: RunRef, at: string): Promise<void>;
+  /**
+   * Segmented runs: one segment job's progress, and ExtractPercent over every segment (computed
+   * by the caller from the record it read: best effort, as progress is).
+   */
+  recordSegmentProgress(run: RunRef, segment: number, jobId: string, percent: { segment: number; overall: number }, at: string): Promise<boolean>;
+  /** Segmented runs: FAILED from any status before COMPLETE, for this segment's job only. */
+  failSegment(run: RunRef, segment: number, jobId: string, error: JobError, at: string): Promise<boolean>;
+  /** Segmented runs: PROCESSING with the run's totals once a segment's frames are counted; false once it was fanned out. */
+  startSegment(run: RunRef, segment: number, jobId: string, frames: ExtractedFrames, at: string): Promise<boolean>;
+  /** Segmented runs: the segment's batches are all sent; the last segment also sets FannedOutAt and ExtractedAt. */
+  recordSegmentFannedOut(run: RunRef, segment: number, at: string): Promise<void>;
   /** Counts one batch exactly once: `ADD` under `NOT contains(DoneBatches, batch)`. */
   countBatch(run: RunRef, batch: number, processed: number, failed: number, at: string): Promise<BatchCount>;
   /** Takes the fan-in lease if nobody holds a live one; returns the record, or undefined. */
@@ -156,6 +170,8 @@ interface RunUpdate {
   readonly setIfAbsent?: Readonly<Record<string, unknown>>;
   readonly add?: Readonly<Record<string, unknown>>;
   readonly remove?: readonly string[];
+  /** Further SET clauses on nested paths (`#SegmentJobs.#Segment3 = :job`); values in `values`. */
+  readonly setPaths?: readonly string[];
   /** A further condition; placeholders are `#Name` for attributes and `:name` for `values`. */
   readonly condition?: string;
   readonly values?: Readonly<Record<string, unknown>>;
@@ -164,7 +180,7 @@ interface RunUpdate {
 }
 
 /** Attributes the updates name: each gets the placeholder `#<name>` (Status and Error are reserved words). */
-const ATTRIBUTE = /#([A-Za-z]+)/g;
+const ATTRIBUTE = /#([A-Za-z][A-Za-z0-9]*)/g;
 
 export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
   constructor(
@@ -222,6 +238,18 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
       condition: 'attribute_not_exists(#MediaConvertJobId)',
     });
     return recorded ? { recorded: true } : { recorded: false, current: await this.get(videoId) };
+  }
+
+  async recordSegmentSubmission(run: RunRef, segment: number, jobId: string, at: string): Promise<SubmissionResult> {
+    const recorded = await this.write(run, 'recordSubmission', {
+      set: { UpdatedAt: at },
+      setPaths: [`#SegmentJobs.#${segmentJobKey(segment)} = :jobId`],
+      remove: ['LastSubmitError'],
+      condition: `attribute_not_exists(#MediaConvertJobId) AND attribute_not_exists(#SegmentJobs.#${segmentJobKey(segment)})`,
+      values: { ':jobId': jobId },
+    });
+    const current = recorded ? undefined : await this.get(run.videoId);
+    return recorded || current?.SegmentJobs?.[segmentJobKey(segment)] === jobId ? { recorded: true } : { recorded: false, current };
   }
 
   async recordClipped(videoId: string, runId: string, clip: ClippedAttributes, at: string): Promise<boolean> {
@@ -320,6 +348,52 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
 
   async recordFannedOut(run: RunRef, at: string): Promise<void> {
     await this.write(run, 'recordFannedOut', { set: { UpdatedAt: at }, setIfAbsent: { FannedOutAt: at } });
+  }
+
+  async recordSegmentProgress(run: RunRef, segment: number, jobId: string, percent: { segment: number; overall: number }, at: string): Promise<boolean> {
+    const key = segmentJobKey(segment);
+    return this.wrote(
+      await this.write(run, 'recordExtractProgress', {
+        set: { ExtractPercent: percent.overall, UpdatedAt: at },
+        setPaths: [`#SegmentPercents.#${key} = :percent`],
+        condition: `${segmentJob(segment)} AND (attribute_not_exists(#SegmentPercents.#${key}) OR #SegmentPercents.#${key} < :percent)`,
+        values: { ':jobId': jobId, ':percent': percent.segment },
+      }),
+    );
+  }
+
+  async failSegment(run: RunRef, segment: number, jobId: string, error: JobError, at: string): Promise<boolean> {
+    return this.wrote(
+      await this.write(run, 'failSegment', {
+        set: { Error: error, CompletedAt: at, UpdatedAt: at },
+        remove: ['FanInLeaseUntil'],
+        condition: segmentJob(segment),
+        values: { ':jobId': jobId },
+      }),
+    );
+  }
+
+  async startSegment(run: RunRef, segment: number, jobId: string, frames: ExtractedFrames, at: string): Promise<boolean> {
+    const measured = Object.fromEntries(
+      Object.entries({ FrameWidth: frames.frameWidth, FrameHeight: frames.frameHeight }).filter(([, value]) => value !== undefined),
+    );
+    return this.wrote(
+      await this.write(run, 'startProcessing', {
+        set: { TotalFrames: frames.totalFrames, FramesPerBatch: frames.framesPerBatch, BatchCount: frames.batchCount, UpdatedAt: at, ...measured },
+        setIfAbsent: { ProcessedFrames: 0, FailedFrames: 0, FirstFramesAt: at },
+        // Until this segment is fanned out: a repeated COMPLETE finishes a fan-out that stopped halfway.
+        condition: `${segmentJob(segment)} AND NOT contains(#FannedOutSegments, :segment)`,
+        values: { ':jobId': jobId, ':segment': segment },
+      }),
+    );
+  }
+
+  async recordSegmentFannedOut(run: RunRef, segment: number, at: string): Promise<void> {
+    const record = await this.write(run, 'recordFannedOut', { set: { UpdatedAt: at }, add: { FannedOutSegments: new Set([segment]) } });
+    if (record && (record.FannedOutSegments?.size ?? 0) >= (record.Segments?.length ?? 0)) {
+      // Every segment is out: the run is fanned out as a one-job run is, and its extraction is over.
+      await this.write(run, 'recordFannedOut', { set: { ExtractPercent: 100, UpdatedAt: at }, setIfAbsent: { FannedOutAt: at, ExtractedAt: at } });
+    }
   }
 
   async countBatch(run: RunRef, batch: number, processed: number, failed: number, at: string): Promise<BatchCount> {
@@ -450,6 +524,7 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
       ...Object.entries(update.setIfAbsent ?? {}).map(
         ([name, value]) => ((values[`:init${name}`] = value), `#${name} = if_not_exists(#${name}, :init${name})`),
       ),
+      ...(update.setPaths ?? []),
     ];
     const additions = Object.entries(update.add ?? {}).map(([name, value]) => ((values[`:add${name}`] = value), `#${name} :add${name}`));
     const expression = [
@@ -521,3 +596,5 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
  * function has not recorded one yet).
  */
 const OUR_JOB = '(attribute_not_exists(#MediaConvertJobId) OR #MediaConvertJobId = :jobId)';
+/** The event's job is the one recorded for this segment of a segmented run. */
+const segmentJob = (segment: number) => `#SegmentJobs.#${segmentJobKey(segment)} = :jobId`;

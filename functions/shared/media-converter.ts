@@ -29,10 +29,11 @@ export interface MediaConverter {
   /** Submits a job; throws RejectedInputError when MediaConvert refuses the settings. */
   createJob(request: FrameCaptureJobRequest): Promise<string>;
   /**
-   * Finds the job created with `userMetadata[key] === value` since `createdSince`, if any: the
-   * way to learn whether a submission that crashed before it was recorded reached MediaConvert.
+   * Finds the job created since `createdSince` whose user metadata holds every entry of
+   * `metadata`, if any: the way to learn whether a submission that crashed before it was
+   * recorded reached MediaConvert.
    */
-  findJob(key: string, value: string, createdSince: Date): Promise<string | undefined>;
+  findJob(metadata: Readonly<Record<string, string>>, createdSince: Date): Promise<string | undefined>;
   cancelJob(jobId: string): Promise<void>;
   /** A job as GetJob reports it (never its output paths: those are only in the COMPLETE event); undefined when unknown. */
   getJob(jobId: string): Promise<JobState | undefined>;
@@ -96,7 +97,8 @@ export class SdkMediaConverter implements MediaConverter {
     }
   }
 
-  async findJob(key: string, value: string, createdSince: Date): Promise<string | undefined> {
+  async findJob(metadata: Readonly<Record<string, string>>, createdSince: Date): Promise<string | undefined> {
+    const wanted = Object.entries(metadata);
     const oldest = createdSince.getTime() - CREATED_AT_SKEW_MS;
     // Newest first, so the walk stops at the first page older than the claim.
     const pages = paginateListJobs(
@@ -105,7 +107,7 @@ export class SdkMediaConverter implements MediaConverter {
     );
     for await (const page of pages) {
       for (const job of page.Jobs ?? []) {
-        if (job.UserMetadata?.[key] === value && job.Id) return job.Id;
+        if (job.Id && wanted.every(([key, value]) => job.UserMetadata?.[key] === value)) return job.Id;
       }
       const last = page.Jobs?.at(-1)?.CreatedAt;
       if (!last || last.getTime() < oldest) return undefined;

@@ -1,5 +1,5 @@
 import { type Readable, Transform } from 'node:stream';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { httpStatusOf } from './errors';
 
@@ -18,6 +18,8 @@ export interface ObjectStore {
    * the bytes written. A failed upload is aborted, so no partial object is ever left behind.
    */
   upload(bucket: string, key: string, body: Readable, contentType: string): Promise<number>;
+  /** Bytes [start, end) of the object version that has `etag` (one ranged GET; the header probe's reads). */
+  readRange(bucket: string, key: string, etag: string, start: number, end: number): Promise<Uint8Array>;
 }
 
 /** 8 MiB parts, two in flight: a 100 MB clip piece never holds more than about 16 MiB in memory. */
@@ -66,6 +68,13 @@ export class S3ObjectStore implements ObjectStore {
       params: { Bucket: bucket, Key: key, Body: counted, ContentType: contentType },
     }).done();
     return bytes;
+  }
+
+  async readRange(bucket: string, key: string, etag: string, start: number, end: number): Promise<Uint8Array> {
+    const response = await this.s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: quoteETag(etag), Range: `bytes=${start}-${end - 1}` }),
+    );
+    return response.Body ? response.Body.transformToByteArray() : new Uint8Array();
   }
 }
 

@@ -5,7 +5,8 @@ import type { RunRepairs, RunStore } from '../shared/job-table';
 import type { JobState, MediaConverter } from '../shared/media-converter';
 import { JOB_USER_METADATA } from '../../pipeline/definition';
 import { shellQuote } from '../../pipeline/shell-quote';
-import { type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
+import { type JobRecord, ERROR_CODE, JOB_STATUS, segmentJobKey } from '../../pipeline/job-record';
+import { segmentPrefix } from '../../pipeline/run-layout';
 
 export interface SweeperSettings {
   /** A run whose record has not changed for this long is looked at. */
@@ -98,11 +99,12 @@ export async function repairRun(dependencies: SweeperDependencies, record: JobRe
   if (!jobId) {
     return end(`it was never submitted to MediaConvert (${minutes(quietForMs)} without a job). Upload the video again to start a new run.`);
   }
+  if (record.Segments?.length) return repairSegments(dependencies, record, end);
   const job = await dependencies.mediaConvert.getJob(jobId);
   if (!job) return end(`MediaConvert does not know its job ${jobId}. Upload the video again to start a new run.`);
   if (job.status === 'SUBMITTED' || job.status === 'PROGRESSING') return { action: 'extraction-running' };
 
-  const change = await finalJobState(dependencies, record, job);
+  const change = await finalJobState(dependencies, record, job, record.FramesPrefix ?? '');
   if (!(await runs.recordSwept(run, record.Status, `replay ${job.status}`, now.toISOString()))) return { action: 'moved-on' };
   const outcome = await handleJobStateChange(dependencies, change);
   return { action: 'replayed-job-state', jobStatus: job.status, outcome: outcome.outcome };
@@ -114,22 +116,62 @@ export async function repairRun(dependencies: SweeperDependencies, record: JobRe
  * the run's frames (GetJob never reports output paths; the completion function checks the count
  * against the listing either way).
  */
-async function finalJobState(dependencies: SweeperDependencies, record: JobRecord, job: JobState): Promise<JobStateChange> {
+async function finalJobState(
+  dependencies: SweeperDependencies,
+  record: JobRecord,
+  job: JobState,
+  framesPrefix: string,
+  segment?: number,
+): Promise<JobStateChange> {
   const kept = record.FailedEvent?.target === 'completion' ? jobStateChangeOf(JSON.parse(record.FailedEvent.event)) : undefined;
   if (kept && kept.jobId === job.jobId && kept.status === job.status) return kept;
-  const base = { jobId: job.jobId, videoId: record.VideoId, runId: record.RunId };
+  const base = { jobId: job.jobId, videoId: record.VideoId, runId: record.RunId, ...(segment === undefined ? {} : { segment }) };
   if (job.status === 'ERROR') {
     return { ...base, status: 'ERROR', errorCode: job.errorCode, errorMessage: job.errorMessage ?? 'MediaConvert gave no error message.' };
   }
   if (job.status !== 'COMPLETE') return { ...base, status: 'CANCELED' };
   const bucket = dependencies.settings.framesBucket;
-  const captures = await dependencies.frames.findCaptures(bucket, record.FramesPrefix ?? '');
+  const captures = await dependencies.frames.findCaptures(bucket, framesPrefix);
   const measured = job.outputs.find((output) => output.widthPx !== undefined) ?? job.outputs[0];
   return {
     ...base,
     status: 'COMPLETE',
     outputs: [{ paths: captures.lastKey ? [`s3://${bucket}/${captures.lastKey}`] : [], durationMs: measured?.durationMs, widthPx: measured?.widthPx, heightPx: measured?.heightPx }],
   };
+}
+
+/**
+ * A segmented run that is not fanned out: every segment still out is looked up, and each whose
+ * job ended is replayed as its event would have been (counted and fanned out, or failed).
+ */
+async function repairSegments(
+  dependencies: SweeperDependencies,
+  record: JobRecord,
+  end: (reason: string) => Promise<SweepAction>,
+): Promise<SweepAction> {
+  const run = { videoId: record.VideoId, runId: record.RunId };
+  const open = (record.Segments ?? []).map((_, index) => index).filter((index) => !record.FannedOutSegments?.has(index));
+  const jobs = await Promise.all(
+    open.map(async (index) => {
+      const jobId = record.SegmentJobs?.[segmentJobKey(index)];
+      return { index, jobId, job: jobId ? await dependencies.mediaConvert.getJob(jobId) : undefined };
+    }),
+  );
+  const lost = jobs.find(({ job }) => !job);
+  if (lost) {
+    return end(`MediaConvert does not know the job ${lost.jobId ?? '(none recorded)'} of segment ${lost.index + 1}. Upload the video again to start a new run.`);
+  }
+  const ended = jobs.filter(({ job }) => job!.status !== 'SUBMITTED' && job!.status !== 'PROGRESSING');
+  if (ended.length === 0) return { action: 'extraction-running' };
+  const what = ended.map(({ index, job }) => `segment ${index + 1} ${job!.status}`).join(', ');
+  if (!(await dependencies.runs.recordSwept(run, record.Status, `replay ${what}`, dependencies.now().toISOString()))) return { action: 'moved-on' };
+  let outcome: CompletionOutcome['outcome'] = 'ignored';
+  for (const { index, job } of ended) {
+    const prefix = segmentPrefix(record.FramesPrefix ?? '', index);
+    outcome = (await handleJobStateChange(dependencies, await finalJobState(dependencies, record, job!, prefix, index))).outcome;
+    if (outcome === 'failed') break;
+  }
+  return { action: 'replayed-job-state', jobStatus: ended.map(({ job }) => job!.status).join(','), outcome };
 }
 
 function jobIdOfKeptEvent(record: JobRecord): string | undefined {

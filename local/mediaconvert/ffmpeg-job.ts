@@ -8,7 +8,12 @@ import { type FrameCaptureOutput, type VideoOutput, jpegQscaleFor } from './job-
 export interface FfmpegJobSpec {
   /** The job's inputs in order: several are stitched end to end into one timeline, as MediaConvert does. */
   readonly inputPaths: readonly string[];
-  /** The timeline's length, for progress: its video's (the inputs' video streams' added up). */
+  /**
+   * The one input's clips, by frame number (both ends included), end to end: the timeline every
+   * output takes. The whole input when not given.
+   */
+  readonly clips?: ReadonlyArray<{ readonly startFrame: number; readonly endFrame: number }>;
+  /** The timeline's length, for progress: its video's (the inputs' video streams' added up, or the clips'). */
   readonly durationMs?: number;
   /** The input's decoded pixels, from probeMedia: picks the cheap path to full-range JPEG when it can. */
   readonly inputPixels?: { readonly pixelFormat: string; readonly colorRange: 'pc' | 'tv' };
@@ -90,6 +95,16 @@ function canExpandWithTable(pixels: FfmpegJobSpec['inputPixels']): boolean {
  * list such as KVS clips). Several inputs are stitched by the concat filter, each after the last
  * frame of the one before: frame-accurate, where the concat demuxer trusts container durations.
  *
+ * An input's clips are cut before anything else, so every output takes them: `trim` by frame
+ * number (start_frame is the clip's first frame, end_frame the one after its last), then
+ * `setpts=PTS-STARTPTS`, so the clip's first frame is at zero and the capture at k·D/N after it
+ * is the one the whole input's capture makes at j·q/p + k·D/N. Several clips are cut from one
+ * decode (split) and joined by concat, as inputs are. ffmpeg stops reading once the last clip has
+ * ended, but it decodes every frame before the first clip's start (a clip at the end of an hour
+ * costs the hour's decode). With ffmpeg 4 the fps filter after a trim runs on past the clip's end
+ * to the file's, repeating the clip's last frame (measured: a 1 s clip of a 4 s file at 5 fps gave
+ * 10 captures, not 5): the capture's `captures` stops it.
+ *
  * The same on every ffmpeg build (measured on the bundled 2018 build and Debian's 5.1, issue 5):
  * - the outputs pass the filtered frames through (`-fps_mode passthrough`, or `-vsync` where there
  *   is no `-fps_mode`). With ffmpeg 4's default frame sync, each frame the fps filter emits lasted as
@@ -120,11 +135,20 @@ export function ffmpegArguments(
     ...spec.inputPaths.flatMap((path) => ['-i', path]),
   ];
   const passthrough = frameSync === 'fps_mode' ? ['-fps_mode', 'passthrough'] : [];
-  const stitched = spec.inputPaths.length > 1;
-  const zeroBased = spec.inputPaths.map((_, i) => `[${i}:v:0]setpts=PTS-STARTPTS[v${i}]`);
-  const n = spec.inputPaths.length;
-  const joined = stitched ? [`${spec.inputPaths.map((_, i) => `[v${i}]`).join('')}concat=n=${n}:v=1:a=0[joined]`] : [];
-  const prelude = [...zeroBased, ...joined].join(';');
+  const clips = spec.clips ?? [];
+  if (clips.length > 0 && spec.inputPaths.length !== 1) throw new Error('Input clips are cut from a job with one input');
+  const cut = (clip: { startFrame: number; endFrame: number }) => `trim=start_frame=${clip.startFrame}:end_frame=${clip.endFrame + 1},setpts=PTS-STARTPTS`;
+  // The pieces of the timeline: the inputs, or the one input's clips.
+  const pieces =
+    clips.length === 0
+      ? spec.inputPaths.map((_, i) => `[${i}:v:0]setpts=PTS-STARTPTS[v${i}]`)
+      : clips.length === 1
+        ? [`[0:v:0]${cut(clips[0])}[v0]`]
+        : [`[0:v:0]split=${clips.length}${clips.map((_, i) => `[c${i}]`).join('')}`, ...clips.map((clip, i) => `[c${i}]${cut(clip)}[v${i}]`)];
+  const n = Math.max(spec.inputPaths.length, clips.length);
+  const stitched = n > 1;
+  const joined = stitched ? [`${Array.from({ length: n }, (_, i) => `[v${i}]`).join('')}concat=n=${n}:v=1:a=0[joined]`] : [];
+  const prelude = [...pieces, ...joined].join(';');
   const source = stitched ? '[joined]' : '[v0]';
   const branches: string[] = [];
   const outputs: string[] = [];

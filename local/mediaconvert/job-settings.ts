@@ -3,9 +3,9 @@ import { z } from 'zod';
 /**
  * What the local MediaConvert endpoint executes, read from CreateJob's wire body (lowerCamelCase,
  * as the SDK and `aws mediaconvert create-job` send it). It supports the subset this pipeline's job
- * templates use: S3 file inputs (several are stitched in order); file-group outputs that are frame capture to JPEG or H.264 in
- * MP4. Anything else gets a BadRequest that names the setting: never a job that silently ignores
- * what was asked of it.
+ * templates use: S3 file inputs (several are stitched in order, or one is clipped: see
+ * planClippings); file-group outputs that are frame capture to JPEG or H.264 in MP4. Anything else
+ * gets a BadRequest that names the setting: never a job that silently ignores what was asked of it.
  */
 
 export class BadRequestError extends Error {
@@ -48,9 +48,32 @@ export interface VideoOutput extends OutputLocation, OutputPosition {
   readonly maxBitrate?: number;
 }
 
+/** A timecode as written, HH:MM:SS:FF (non-drop-frame), and where in the settings it was. */
+export interface Timecode {
+  readonly text: string;
+  /** `/inputs/0/inputClippings/1/endTimecode`, as MediaConvert names fields in its messages. */
+  readonly field: string;
+  readonly hours: number;
+  readonly minutes: number;
+  readonly seconds: number;
+  /** FF: the frame within its second, below the input's timecode base (checked once the input is probed). */
+  readonly frames: number;
+}
+
+/** One InputClipping: both ends inclusive; a blank start is the input's first frame, a blank end its last. */
+export interface InputClip {
+  readonly start?: Timecode;
+  readonly end?: Timecode;
+}
+
 export interface JobPlan {
   /** In order: MediaConvert stitches them end to end into one timeline. */
   readonly inputs: ReadonlyArray<S3Location & { readonly uri: string }>;
+  /**
+   * The one input's clips, in order, when it has InputClippings (a job with clippings has one
+   * input); the outputs are the clips end to end. Undefined when the whole input is transcoded.
+   */
+  readonly clippings?: readonly InputClip[];
   readonly frameCaptures: readonly FrameCaptureOutput[];
   readonly videos: readonly VideoOutput[];
   /** Outputs in each group, in group order: outputGroupDetails follow the same order. */
@@ -129,6 +152,8 @@ const settings = z.strictObject({
       z.strictObject({
         fileInput: z.string(),
         timecodeSource: z.enum(['ZEROBASED', 'EMBEDDED', 'SPECIFIEDSTART']).optional(),
+        // Checked by planClippings, which says what the local endpoint does and does not do.
+        inputClippings: z.array(z.strictObject({ startTimecode: z.string().optional(), endTimecode: z.string().optional() })).optional(),
         // ffmpeg applies rotation metadata by default, which is what AUTO asks for.
         videoSelector: z.strictObject({ rotate: z.enum(['AUTO', 'DEGREE_0']).optional() }).optional(),
       }),
@@ -167,6 +192,7 @@ export function planJob(body: unknown): { request: CreateJobBody; plan: JobPlan 
   }
   const request = parsed.data;
   const statusUpdateSeconds = statusUpdateSecondsOf(request.statusUpdateInterval);
+  const clippings = planClippings(request.settings.inputs);
   const inputs = request.settings.inputs.map((input, index) => {
     const location = parseS3Uri(input.fileInput, `settings.inputs[${index}].fileInput`);
     if (location.key === '' || location.key.endsWith('/')) {
@@ -225,12 +251,86 @@ export function planJob(body: unknown): { request: CreateJobBody; plan: JobPlan 
     request,
     plan: {
       inputs,
+      ...(clippings ? { clippings } : {}),
       frameCaptures,
       videos,
       outputCounts: request.settings.outputGroups.map((group) => group.outputs.length),
       statusUpdateSeconds,
     },
   };
+}
+
+/**
+ * The job's input clippings, checked as far as they can be before the input is read: MediaConvert's
+ * own rules (a clip needs a start or an end; HH:MM:SS:FF with minutes and seconds below 60; the
+ * start not after the end), then what the local endpoint does not implement, each a BadRequest
+ * that says so rather than a job that ignores it:
+ * - drop-frame timecodes (`HH:MM:SS;FF`);
+ * - clippings on a job with several inputs (MediaConvert clips each input, then stitches);
+ * - a timecode source other than ZEROBASED (EMBEDDED, MediaConvert's default when none is given,
+ *   would need the input's own timecode track; SPECIFIEDSTART its timecodeStart);
+ * - several clips that are not in order or overlap: they are cut from one decode, and a clip
+ *   earlier in the input than the one before it would keep every frame in between in memory.
+ * Whether FF is below the input's frame rate, and whether the clip lies within the input, can only
+ * be known once the input is probed: the job then ends in ERROR (see input-clipping.ts).
+ */
+export function planClippings(inputs: CreateJobBody['settings']['inputs']): InputClip[] | undefined {
+  const clipped = inputs.findIndex((input) => (input.inputClippings?.length ?? 0) > 0);
+  if (clipped < 0) return undefined;
+  if (inputs.length > 1) {
+    throw new BadRequestError(
+      `/inputs/${clipped}/inputClippings: input clipping on a job with several inputs (${inputs.length}) is not implemented locally; clip a job with one input`,
+    );
+  }
+  const [input] = inputs;
+  const clips = (input.inputClippings ?? []).map((clipping, index): InputClip => {
+    const at = `/inputs/0/inputClippings/${index}`;
+    if (clipping.startTimecode === undefined && clipping.endTimecode === undefined) {
+      throw new BadRequestError(`${at}: Start timecode or End timecode may be left blank, but not both`);
+    }
+    const start = clipping.startTimecode === undefined ? undefined : parseTimecode(clipping.startTimecode, `${at}/startTimecode`);
+    const end = clipping.endTimecode === undefined ? undefined : parseTimecode(clipping.endTimecode, `${at}/endTimecode`);
+    if (start && end && compareTimecodes(start, end) > 0) {
+      throw new BadRequestError(`${at}: the start timecode ${start.text} is after the end timecode ${end.text}`);
+    }
+    return { ...(start ? { start } : {}), ...(end ? { end } : {}) };
+  });
+  if (input.timecodeSource !== 'ZEROBASED') {
+    throw new BadRequestError(
+      `/inputs/0/timecodeSource: input clipping with timecode source ${input.timecodeSource ?? 'EMBEDDED (the default)'} is not implemented locally; set TimecodeSource to ZEROBASED`,
+    );
+  }
+  clips.forEach((clip, index) => {
+    if (index === 0) return;
+    const before = clips[index - 1];
+    if (!before.end || !clip.start || compareTimecodes(clip.start, before.end) <= 0) {
+      throw new BadRequestError(
+        `/inputs/0/inputClippings/${index}: clips that overlap or are out of order are not implemented locally; ` +
+          'give each clip after the first a start timecode after the end timecode of the one before',
+      );
+    }
+  });
+  return clips;
+}
+
+const TIMECODE = /^(\d{2}):(\d{2}):(\d{2})([:;])(\d{2})$/;
+
+/** `HH:MM:SS:FF` as MediaConvert writes timecodes; BadRequest naming the field when it is not one the local endpoint takes. */
+export function parseTimecode(text: string, field: string): Timecode {
+  const match = TIMECODE.exec(text);
+  if (!match) throw new BadRequestError(`${field}: ${JSON.stringify(text)} is not a timecode; use HH:MM:SS:FF`);
+  if (match[4] === ';') {
+    throw new BadRequestError(`${field}: drop-frame timecodes (${text}) are not implemented locally; use non-drop-frame HH:MM:SS:FF`);
+  }
+  const [hours, minutes, seconds, frames] = [match[1], match[2], match[3], match[5]].map(Number);
+  if (minutes >= 60) throw new BadRequestError(`${field}: ${text} has ${minutes} minutes; minutes are 00 to 59`);
+  if (seconds >= 60) throw new BadRequestError(`${field}: ${text} has ${seconds} seconds; seconds are 00 to 59`);
+  return { text, field, hours, minutes, seconds, frames };
+}
+
+/** Orders two timecodes whatever the frame rate, as long as each FF is below it. */
+function compareTimecodes(a: Timecode, b: Timecode): number {
+  return a.hours - b.hours || a.minutes - b.minutes || a.seconds - b.seconds || a.frames - b.frames;
 }
 
 function parseS3Uri(uri: string, field: string): S3Location & { uri: string } {

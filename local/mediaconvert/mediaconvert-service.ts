@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { type MeasuredVideoStream, frameSyncOption, measureVideoStream, notAMediaConvertInput, probeMedia } from '../ffmpeg';
 import { FfmpegError, captureCount, runFfmpegJob } from './ffmpeg-job';
 import { FrameUploadSink } from './frame-uploader';
+import { ClippingError, type FrameTimeline, type ResolvedClip, measureFrameTimeline, resolveClips } from './input-clipping';
 import { type LocalJob, type OutputDetail, type OutputGroupDetail, jobStateChangeEvent } from './job-events';
 import { type JobPlan, BadRequestError, frameCaptureKey, planJob, videoOutputKey } from './job-settings';
 
@@ -21,7 +22,9 @@ export class ConflictError extends Error {
  * Error codes the local endpoint reports, from MediaConvert's documented list: 1010 when the input
  * cannot be opened or probed or is no input MediaConvert takes (missing object, not a media file,
  * no video track, several video streams); 1999 for any other failure of the transcode, with
- * ffmpeg's own last words as the message.
+ * ffmpeg's own last words as the message, and for input clippings the input cannot satisfy (a
+ * frame number at or above its frame rate, a clip that starts after its last frame), the message
+ * naming the timecode's field.
  */
 export const LOCAL_ERROR_CODES = { inputUnreadable: 1010, transcodeFailed: 1999 } as const;
 
@@ -217,8 +220,14 @@ export class LocalMediaConvert {
       const frameSync = await frameSyncOption();
       const probes: Array<Awaited<ReturnType<typeof probeMedia>>> = [];
       const extents: Array<MeasuredVideoStream | undefined> = [];
+      // A clipped job (one input) reads its input frame by frame instead: the clips' lengths are
+      // their frames' (input-clipping.ts).
+      let timeline: FrameTimeline | undefined;
+      if (plan.clippings) {
+        [probes[0], timeline] = await Promise.all([probeMedia(inputPaths[0]), measureFrameTimeline(inputPaths[0])]);
+      }
       // A few inputs at a time: a job may have 150.
-      for (let from = 0; from < inputPaths.length; from += PROBES_AT_ONCE) {
+      for (let from = 0; !plan.clippings && from < inputPaths.length; from += PROBES_AT_ONCE) {
         const batch = inputPaths.slice(from, from + PROBES_AT_ONCE);
         const [batchProbes, batchExtents] = await Promise.all([
           Promise.all(batch.map((path) => probeMedia(path))),
@@ -242,11 +251,24 @@ export class LocalMediaConvert {
           return;
         }
       }
-      // The timeline is the inputs' video streams end to end, whatever else their containers hold
-      // (audio that runs on, a start offset): its length is the outputs' duration, and with the
-      // capture rate it says how many captures there are.
-      // (Unmeasured when a stream's packets say nothing of its length: ffmpeg's own end then counts.)
-      const measured = extents.every((extent): extent is MeasuredVideoStream => extent !== undefined && extent.ticks > 0) ? extents : undefined;
+      let clips: ResolvedClip[] | undefined;
+      if (plan.clippings) {
+        try {
+          if (!timeline) throw new ClippingError(`${plan.inputs[0].uri} has no video frames to clip`);
+          clips = resolveClips(plan.clippings, timeline);
+        } catch (error) {
+          if (!(error instanceof ClippingError)) throw error;
+          this.finish(job, { status: 'ERROR', errorCode: LOCAL_ERROR_CODES.transcodeFailed, errorMessage: `Clipping [${inputNames}] failed: [${error.message}]` });
+          return;
+        }
+      }
+      // The timeline is the inputs' video streams end to end (or the input's clips), whatever else
+      // their containers hold (audio that runs on, a start offset): its length is the outputs'
+      // duration, and with the capture rate it says how many captures there are.
+      // (Unmeasured when a stream's packets say nothing of its length: ffmpeg's own end then counts.
+      // Never for clips, whose capture must be stopped: see ffmpegArguments.)
+      const measured =
+        clips ?? (extents.every((extent): extent is MeasuredVideoStream => extent !== undefined && extent.ticks > 0) ? extents : undefined);
       const timelineMs = measured
         ? measured.reduce((sum, extent) => sum + extent.durationMs, 0)
         : probes.reduce((sum, each) => sum + (each?.durationMs ?? 0), 0);
@@ -272,6 +294,7 @@ export class LocalMediaConvert {
       const transcode = runFfmpegJob(
         {
           inputPaths,
+          ...(clips ? { clips } : {}),
           inputPixels: probe?.video,
           frameSync,
           ...(timelineMs > 0 ? { durationMs: timelineMs } : {}),

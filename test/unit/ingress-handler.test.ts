@@ -8,7 +8,7 @@ import {
   ListJobsCommand,
   MediaConvertClient,
 } from '@aws-sdk/client-mediaconvert';
-import { HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -24,6 +24,9 @@ const environment = {
   DEFAULT_CAPTURE_FPS: '2',
   DEFAULT_CAPTURE_QUALITY: '80',
   DEFAULT_MAX_CAPTURES: '1000',
+  FRAMES_PER_MESSAGE: '100',
+  MAX_SEGMENTS: '10',
+  MIN_SEGMENT_SECONDS: '30',
   AWS_REGION: 'us-west-2',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
 };
@@ -69,6 +72,8 @@ beforeEach(() => {
   events.reset();
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'event-1' }] });
   s3.on(HeadObjectCommand).resolves({ ContentLength: 2048, Metadata: {} });
+  // The header probe's ranged read: these bytes are not an MP4, so the plan is one job.
+  s3.on(GetObjectCommand).resolves({ Body: { transformToByteArray: async () => new TextEncoder().encode('not an mp4 header') } } as never);
   dynamo.on(PutCommand).resolves({});
   // The job table's writes answer the item after them (ReturnValues ALL_NEW).
   dynamo.on(UpdateCommand).resolves({ Attributes: { VideoId: 'videos/drive.mp4', RunId: RUN_ID, Status: 'SUBMITTED' } });

@@ -94,6 +94,9 @@ class DrainingObjects implements ObjectStore {
     this.uploads.set(`${bucket}/${key}`, bytes);
     return bytes;
   }
+  async readRange(): Promise<never> {
+    throw new Error('not used by clips: a clip is one job');
+  }
 }
 
 class RecordingMediaConverter implements MediaConverter {
@@ -154,6 +157,7 @@ beforeEach(() => {
       mediaConvertRoleArn: 'arn:aws:iam::111122223333:role/frames-mediaconvert',
       pipelineName: 'frames',
       defaultCapture: { fps: { numerator: 1, denominator: 1 }, quality: 80, maxCaptures: 1_000_000 },
+      extraction: { maxSegments: 10, minSegmentSeconds: 30, framesPerMessage: 100 },
     },
     now: () => new Date(),
   };

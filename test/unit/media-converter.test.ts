@@ -101,11 +101,11 @@ describe('SdkMediaConverter.createJob', () => {
 });
 
 describe('SdkMediaConverter.findJob', () => {
-  const job = (id: string, runId: string, createdAt: Date) => ({
+  const job = (id: string, runId: string, createdAt: Date, segment?: string) => ({
     id,
     role: 'r',
     settings: {},
-    userMetadata: { runId },
+    userMetadata: { runId, ...(segment ? { segment } : {}) },
     createdAt: createdAt.getTime() / 1000,
   });
 
@@ -117,10 +117,21 @@ describe('SdkMediaConverter.findJob', () => {
           ? { status: 200, body: { jobs: [job('mine', 'run-1', now)] } }
           : { status: 200, body: { jobs: [job('other', 'run-x', now)], nextToken: 'page2' } },
       async (converter, stub) => {
-        await expect(converter.findJob('runId', 'run-1', now)).resolves.toBe('mine');
+        await expect(converter.findJob({ runId: 'run-1' }, now)).resolves.toBe('mine');
         expect(stub.requests).toHaveLength(2);
         expect(stub.requests[0].url).toMatch(/queue=Default/);
         expect(stub.requests[0].url).toMatch(/order=DESCENDING/);
+      },
+    );
+  });
+
+  it("a segment's job matches its run and its segment, not another segment of the run", async () => {
+    const now = new Date();
+    await withMediaConvert(
+      () => ({ status: 200, body: { jobs: [job('segment-2', 'run-1', now, '2'), job('segment-1', 'run-1', now, '1')] } }),
+      async (converter) => {
+        await expect(converter.findJob({ runId: 'run-1', segment: '1' }, now)).resolves.toBe('segment-1');
+        await expect(converter.findJob({ runId: 'run-1', segment: '3' }, now)).resolves.toBeUndefined();
       },
     );
   });
@@ -131,7 +142,7 @@ describe('SdkMediaConverter.findJob', () => {
     await withMediaConvert(
       () => ({ status: 200, body: { jobs: [job('old', 'run-x', longBefore)], nextToken: 'more' } }),
       async (converter, stub) => {
-        await expect(converter.findJob('runId', 'run-1', claimedAt)).resolves.toBeUndefined();
+        await expect(converter.findJob({ runId: 'run-1' }, claimedAt)).resolves.toBeUndefined();
         expect(stub.requests).toHaveLength(1);
       },
     );

@@ -45,6 +45,8 @@ function recordIn(status: JobStatus): JobRecord {
     TotalFrames: 4,
     ProcessedFrames: 0,
     FailedFrames: 0,
+    // Segment 0's job, for the segment operations (one-job operations ignore it).
+    SegmentJobs: { Segment0: 'job-1' },
     ...(status === JOB_STATUS.failed
       ? { Error: { Code: 'RETRIES_EXHAUSTED', Message: 'gave up' }, FailedFrom: JOB_STATUS.submitted, FailedEvent: { target: 'ingress', event: '{}', failedAt: at } }
       : {}),
@@ -65,6 +67,7 @@ const OPERATIONS: Record<RunOperation, (status: JobStatus) => Promise<boolean>> 
   failSubmission: () => table.recordFailure(run.videoId, run.runId, { Code: 'X', Message: 'm' }, at),
   recordExtractProgress: () => table.recordExtractProgress(run, 'job-1', 50, at),
   failExtraction: () => table.failExtraction(run, 'job-1', { Code: 'X', Message: 'm' }, at),
+  failSegment: () => table.failSegment(run, 0, 'job-1', { Code: 'X', Message: 'm' }, at),
   startProcessing: () => table.startProcessing(run, 'job-1', { totalFrames: 4, framesPerBatch: 2, batchCount: 2 }, at),
   recordFannedOut: async () => {
     await table.recordFannedOut(run, at);

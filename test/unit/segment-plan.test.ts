@@ -1,4 +1,4 @@
-import { captureStride, planSegments, singleJobCaptures, sourceFrameAtCapture } from '../../pipeline/segment-plan';
+import { captureStride, inputClippingOf, planSegments, singleJobCaptures, sourceFrameAtCapture, timecodeBase, timecodeOfFrame } from '../../pipeline/segment-plan';
 
 const rate = (numerator: number, denominator = 1) => ({ numerator, denominator });
 const base = { constantFrameRate: true, maxCaptures: 1_000_000, minSegmentSeconds: 60, maxSegments: 20 };
@@ -94,7 +94,35 @@ describe('one job when segments cannot be cut well', () => {
     expect(longer.kind === 'segmented' && longer.segments.map((segment) => segment.firstCapture)).toEqual([0, 7007]);
   });
 
+  it('a rate no timecode counts (12.5 fps): MediaConvert clips by HH:MM:SS:FF', () => {
+    expect(timecodeBase(rate(25, 2))).toBeUndefined();
+    expect(planSegments({ ...base, sourceRate: rate(25, 2), sourceFrames: 12.5 * 3600, captureRate: rate(25, 2) })).toMatchObject({ kind: 'single', reason: expect.stringContaining('no non-drop-frame timecode') });
+  });
+
   it('an empty video', () => {
     expect(planSegments({ ...base, sourceRate: rate(30), sourceFrames: 0, captureRate: rate(30) })).toMatchObject({ kind: 'single', captures: 0 });
+  });
+});
+
+describe('input clippings by non-drop-frame timecode', () => {
+  it('counts whole-number rates in their own frames and NTSC rates in the nominal 24, 30 or 60', () => {
+    expect([rate(25), rate(30), rate(24000, 1001), rate(30000, 1001), rate(60000, 1001), rate(50)].map(timecodeBase)).toEqual([25, 30, 24, 30, 60, 50]);
+    expect(timecodeOfFrame(0, rate(30))).toBe('00:00:00:00');
+    expect(timecodeOfFrame(29, rate(30))).toBe('00:00:00:29');
+    expect(timecodeOfFrame(30 * 3661 + 7, rate(30))).toBe('01:01:01:07');
+    // Non-drop-frame: frame 1,800 of 29.97 fps video is 00:01:00:00, 60.06 s into it.
+    expect(timecodeOfFrame(1800, rate(30000, 1001))).toBe('00:01:00:00');
+  });
+
+  it("clips each segment from its first frame to its last (both inclusive); the last runs to the video's end", () => {
+    const plan = planSegments({ ...base, sourceRate: rate(30), sourceFrames: 30 * 600, captureRate: rate(5), maxSegments: 4 });
+    if (plan.kind !== 'segmented') throw new Error('expected segments');
+    const clippings = plan.segments.map((segment) => inputClippingOf(segment, plan.segments.length, rate(30)));
+    expect(clippings).toEqual([
+      { StartTimecode: '00:00:00:00', EndTimecode: '00:02:29:29' },
+      { StartTimecode: '00:02:30:00', EndTimecode: '00:04:59:29' },
+      { StartTimecode: '00:05:00:00', EndTimecode: '00:07:29:29' },
+      { StartTimecode: '00:07:30:00' },
+    ]);
   });
 });

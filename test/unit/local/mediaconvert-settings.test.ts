@@ -46,7 +46,7 @@ test('a destination ending in / names outputs after the input file', () => {
 });
 
 test.each([
-  ['an unsupported input setting', (s: any) => (s.inputs[0].inputClippings = [{ startTimecode: '00:00:01:00' }]), /inputClippings is not supported/],
+  ['an unsupported input setting', (s: any) => (s.inputs[0].filterEnable = 'AUTO'), /filterEnable is not supported/],
   ['an input that is not in S3', (s: any) => (s.inputs[0].fileInput = 'https://example.com/a.mp4'), /must be an s3:\/\/ URI/],
   ['no input', (s: any) => (s.inputs = []), /a job needs an input/],
   ['a capture rate of zero', (s: any) => (s.outputGroups[0].outputs[0].videoDescription.codecSettings.frameCaptureSettings.framerateNumerator = 0), /framerateNumerator/],
