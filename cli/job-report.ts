@@ -1,4 +1,4 @@
-import { JOB_STATUS, type JobRecord } from '../pipeline/job-record';
+import { JOB_STATUS, segmentJobKey, type JobRecord } from '../pipeline/job-record';
 import { EXIT } from './exit-codes';
 import { OUTCOME_EVENT } from '../pipeline/outcome-event';
 import { isRedrivable } from '../pipeline/run-lifecycle';
@@ -18,6 +18,8 @@ export interface JobReport {
   readonly frameHeight?: number;
   readonly durationMs?: number;
   readonly mediaConvertJobId?: string;
+  /** How the frames were captured: one job, or one per segment (and why), and the segments' jobs. */
+  readonly extraction?: { readonly plan: string; readonly segments: number; readonly jobIds: readonly string[] };
   /** KVS clips: what was pulled, and the producer time of the first frame. */
   readonly clip?: {
     readonly stream: string;
@@ -59,6 +61,17 @@ export function jobReport(record: JobRecord, local: { results?: string; summary?
     frameHeight: record.FrameHeight,
     durationMs: record.DurationMs,
     mediaConvertJobId: record.MediaConvertJobId,
+    extraction: record.ExtractionPlan
+      ? {
+          plan: record.ExtractionPlan,
+          segments: Math.max(1, record.Segments?.length ?? 0),
+          jobIds: record.Segments?.length
+            ? record.Segments.flatMap((_, index) => record.SegmentJobs?.[segmentJobKey(index)] ?? [])
+            : record.MediaConvertJobId
+              ? [record.MediaConvertJobId]
+              : [],
+        }
+      : undefined,
     clip: record.SourceStream
       ? {
           stream: record.SourceStream,
@@ -105,6 +118,7 @@ export function describeReport(report: JobReport): string {
   } else if (report.extractPercent !== undefined) {
     lines.push(`  extracting  ${report.extractPercent}%`);
   }
+  if (report.extraction) lines.push(`  extraction  ${report.extraction.plan}`);
   if (report.frameWidth) lines.push(`  size        ${report.frameWidth}x${report.frameHeight}, ${((report.durationMs ?? 0) / 1000).toFixed(2)} s, captured at ${report.fps} fps`);
   if (report.results) lines.push(`  results     ${report.results}`);
   else if (report.resultsUri) lines.push(`  results     ${report.resultsUri}`);

@@ -219,7 +219,7 @@ const stackConfigSchema = z
     extraction: z
       .object({
         maxSegments: z.number().int().min(1).max(100),
-        minSegmentSeconds: z.number().min(1).max(86_400),
+        minSegmentSeconds: z.number().min(0.1).max(86_400),
       })
       .strict(),
     operations: z

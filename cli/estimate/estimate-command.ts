@@ -1,4 +1,6 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { probeVideo as probeVideoHeader } from '../../functions/ingress/video-probe';
 import { type VideoStreamExtent, measureVideoStream, notAMediaConvertInput, probeMedia } from '../../local/ffmpeg';
 import { formatFrameRate } from '../../pipeline/capture-settings';
 import { loadProjectStackConfig } from '../../pipeline/stack-config';
@@ -7,7 +9,20 @@ import { formatBytes } from '../progress-view';
 import { type CaptureOptions, parseCaptureOptions } from '../capture-options';
 import type { Io } from '../io';
 import { fileSizeOf } from '../video-files';
-import { ASSUMPTIONS, type Estimate, type PricingAssumption, type Range, type RunSettings, type VideoFacts, estimateRun, pricingAssumptions } from './cost-model';
+import {
+  ASSUMPTIONS,
+  type Estimate,
+  type FrameGrid,
+  type PricingAssumption,
+  type Range,
+  type RunSettings,
+  type VideoFacts,
+  type WallTime,
+  type WallTimeAssumption,
+  estimateRun,
+  pricingAssumptions,
+  wallTimeAssumptions,
+} from './cost-model';
 import { DEFAULT_PRICES, loadPrices, pricesFor } from './price-table';
 import { measureSampleFrames } from './sample-frames';
 
@@ -51,6 +66,8 @@ export async function estimateVideo(path: string, options: EstimateOptions, io: 
     workerMemoryMb: config.processing.workerMemoryMb,
     eventFunctionMemoryMb: EVENT_FUNCTION_MEMORY_MB,
     framesRetentionDays: config.framesRetentionDays,
+    maxSegments: config.extraction.maxSegments,
+    minSegmentSeconds: config.extraction.minSegmentSeconds,
   };
   const estimate = estimateRun(video, settings, frame, prices);
   const context = {
@@ -62,6 +79,7 @@ export async function estimateVideo(path: string, options: EstimateOptions, io: 
     settings,
     assumptions: ASSUMPTIONS,
     pricingAssumptions: pricingAssumptions(prices),
+    wallTimeAssumptions: wallTimeAssumptions(estimate, settings, prices),
   };
   io.stdout.write(options.json ? `${JSON.stringify({ ...context, estimate })}\n` : `${describeEstimate(context, estimate)}\n`);
   return EXIT.ok;
@@ -96,10 +114,35 @@ async function probeVideo(path: string): Promise<{ video: VideoFacts; stream: Vi
       height: probe.video.height,
       frameRate: probe.video.frameRate ?? 30,
       bytes,
+      frameGrid: await frameGridOf(path, bytes),
     },
     stream,
     containerDurationMs: probe.durationMs,
   };
+}
+
+/**
+ * The frame grid the ingress would plan segments on: its own MP4/MOV header probe, over the local
+ * file instead of ranged GETs (a few reads of the header, never the media), with the ingress's
+ * rules for a header it does not plan from (functions/ingress/extraction-plan.ts).
+ */
+async function frameGridOf(path: string, bytes: number): Promise<FrameGrid> {
+  const file = openSync(path, 'r');
+  try {
+    const result = await probeVideoHeader(async (start, end) => {
+      const buffer = Buffer.alloc(end - start);
+      const read = readSync(file, buffer, 0, end - start, start);
+      return new Uint8Array(buffer.buffer, buffer.byteOffset, read);
+    }, bytes);
+    if (result.kind !== 'mp4') return { kind: 'none', reason: result.reason };
+    const { frames, constantFrameRate, frameRate, movieOutlastsVideo } = result.video;
+    if (movieOutlastsVideo) return { kind: 'none', reason: 'the movie lasts longer than its video track (audio outlasts the video)' };
+    return { kind: 'header', sourceFrames: frames, constantFrameRate: constantFrameRate && frameRate !== undefined, ...(frameRate ? { sourceRate: frameRate } : {}) };
+  } catch (error) {
+    return { kind: 'none', reason: `the MP4/MOV header could not be read (${error instanceof Error ? error.message : String(error)})` };
+  } finally {
+    closeSync(file);
+  }
 }
 
 const usd = (value: number) => (value >= 1 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`);
@@ -127,6 +170,7 @@ function describeEstimate(
     prices: { file: string; asOf: string };
     settings: RunSettings;
     pricingAssumptions: readonly PricingAssumption[];
+    wallTimeAssumptions: readonly WallTimeAssumption[];
   },
   estimate: Estimate,
 ): string {
@@ -136,6 +180,17 @@ function describeEstimate(
   // The container's duration is its longest stream's; say so when the video is shorter than the file.
   const fileLonger = video.containerDurationMs - video.durationMs >= 500 ? ` of video (the file runs ${formatDuration(video.containerDurationMs / 1000)})` : '';
   const time = estimate.wallTime;
+  const timeline = (t: WallTime, jobs: number) =>
+    `${jobs > 1 ? 'last job done at' : 'extraction'} ${formatDuration(t.extractionSeconds)}, fan-out ${formatDuration(t.fanOutSeconds)}, ` +
+    `processing ${jobs > 1 ? 'of what is left ' : ''}${formatDuration(t.processingSeconds)} on ${plural(t.workers, 'worker')}, fan-in ${formatDuration(t.fanInSeconds)}`;
+  // One job against the segmented run, so the gain shows; a video planned as one job has one line.
+  const wallTime =
+    time.jobs > 1
+      ? [
+          row('wall time', `one job: ~${formatDuration(time.oneJob.totalSeconds)} (${timeline(time.oneJob, 1)})`),
+          row('', `segmented into ${time.jobs} jobs: ~${formatDuration(time.totalSeconds)} (${timeline(time, time.jobs)})`),
+        ]
+      : [row('wall time', `~${formatDuration(time.totalSeconds)} as one job (${timeline(time, 1)})`)];
   return [
     `${video.file}: ${video.width}x${video.height}, ${video.frameRate} fps, ${formatDuration(video.durationMs / 1000)}${fileLonger}, ` +
       `${plural(video.sourceFrames, 'frame')}, ${formatBytes(video.bytes)}; ` +
@@ -155,11 +210,13 @@ function describeEstimate(
     row('DynamoDB', `${plural(estimate.dynamodb.writeUnits, 'write unit')}, ${plural(estimate.dynamodb.readUnits, 'read unit')}`, estimate.dynamodb.usd),
     row('total', '', estimate.totalUsd),
     '',
-    `  wall time     ~${formatDuration(time.totalSeconds)}: extraction ${formatDuration(time.extractionSeconds)}, fan-out ${formatDuration(time.fanOutSeconds)}, ` +
-      `processing ${formatDuration(time.processingSeconds)} on ${plural(time.workers, 'worker')}, fan-in ${formatDuration(time.fanInSeconds)}`,
+    ...wallTime,
     '',
     'Assumptions (MediaConvert, and so the total, runs from the cheapest reading to the dearest; --prices with your own rates settles them):',
     ...context.pricingAssumptions.map((assumption) => `  - ${assumption.statement}`),
+    '',
+    'Segments and wall time (AWS publishes no MediaConvert speed; the wall time is a model, not a measurement):',
+    ...context.wallTimeAssumptions.map((assumption) => `  - ${assumption.statement}`),
     '',
     'Not included: CloudWatch Logs, data transfer out of AWS, free tiers and volume discounts. Every figure is explained in the README ("frames estimate").',
   ].join('\n');

@@ -20,6 +20,8 @@ export type ExtractionPlan =
       /** The video's frame rate: the input clippings' timecodes count frames at it. */
       readonly sourceRate: FrameRate;
       readonly segments: readonly RunSegment[];
+      /** The video track's length, from its header: the run's DurationMs (each job only knows its own). */
+      readonly durationMs: number;
     };
 
 /**
@@ -73,5 +75,6 @@ export async function planExtraction(
       `where the capture grid meets the ${rate.numerator}/${rate.denominator} fps frame grid (${plan.captures} captures in all)`,
     sourceRate: rate,
     segments,
+    durationMs: Math.round((video.durationTicks * 1000) / video.timescale),
   };
 }

@@ -97,7 +97,7 @@ export async function submitVideo(
     MaxCaptures: capture.maxCaptures,
     ExtractionPlan: plan.description,
     ...(plan.kind === 'segmented'
-      ? { Segments: plan.segments, SegmentJobs: {}, SegmentPercents: {}, FramesPerBatch: dependencies.settings.extraction.framesPerMessage }
+      ? { Segments: plan.segments, SegmentJobs: {}, SegmentPercents: {}, DurationMs: plan.durationMs, FramesPerBatch: dependencies.settings.extraction.framesPerMessage }
       : {}),
   };
 

@@ -1,4 +1,8 @@
-import { createFile, MP4BoxBuffer } from 'mp4box';
+// mp4box ships its types only as .d.cts/.d.mts behind package exports, which this project's
+// node10 module resolution cannot see; tsconfig maps the type-only name `mp4box-types` to them.
+// A tsconfig path must not name `mp4box` itself: tsx and esbuild follow paths at run time too.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createFile, MP4BoxBuffer } = require('mp4box') as typeof import('mp4box-types');
 import type { FrameRate } from '../../pipeline/capture-settings';
 
 /**
@@ -76,6 +80,8 @@ export async function probeVideo(read: RangeReader, size: number, options: Probe
   const info = file.getInfo();
   const track = info.videoTracks[0];
   if (!track) return { kind: 'unknown', reason: 'the file has no video track', reads, bytesRead };
+  // A fragmented MP4's header lists no frames: they are in the fragments, spread over the file.
+  if (info.isFragmented) return { kind: 'unknown', reason: 'a fragmented MP4: its header does not list the frames', reads, bytesRead };
   const trak = file.getTrackById(track.id);
   const stts = trak.mdia.minf.stbl.stts;
   const edits = trak.edts?.elst?.entries ?? [];

@@ -1,4 +1,4 @@
-import { ASSUMPTIONS, estimateRun, framesFor, pricingAssumptions, rateClass } from '../../../cli/estimate/cost-model';
+import { ASSUMPTIONS, estimateRun, frameRateRatio, framesFor, pricingAssumptions, rateClass, wallTimeAssumptions } from '../../../cli/estimate/cost-model';
 import { loadPrices, pricesFor } from '../../../cli/estimate/price-table';
 import type { RegionPrices } from '../../../cli/estimate/price-table';
 import { samplePoints } from '../../../cli/estimate/sample-frames';
@@ -34,13 +34,25 @@ const SETTINGS = {
   workerMemoryMb: 1536,
   eventFunctionMemoryMb: 512,
   framesRetentionDays: 7,
+  // The stack config's extraction defaults (pipeline/stack-config.ts).
+  maxSegments: 10,
+  minSegmentSeconds: 30,
 };
 
-describe('the estimate, against a case computed by hand', () => {
+/** The same, with extraction.maxSegments 1: never split, one MediaConvert job a video. */
+const ONE_JOB = { ...SETTINGS, maxSegments: 1 };
+
+describe('the estimate, against a case computed by hand (one job)', () => {
   // A 10-minute 1080p30 dash-cam file of 100 MiB at 1 fps; 200 kB JPEGs, a 50 ms processor, 200-byte result lines.
   const video = { durationMs: 600_000, width: 1920, height: 1080, frameRate: 30, bytes: 100 * 1024 * 1024 };
   const frame = { jpegBytes: 200_000, processorMs: 50, resultLineBytes: 200 };
-  const estimate = estimateRun(video, SETTINGS, frame, PRICES);
+  const estimate = estimateRun(video, ONE_JOB, frame, PRICES);
+
+  it('is one job, as the settings ask', () => {
+    expect(estimate.segments).toEqual(expect.objectContaining({ plan: 'single', grid: 'assumed', waves: 1 }));
+    expect(estimate.segments.reason).toBe('extraction.maxSegments is 1');
+    expect(estimate.wallTime.totalSeconds).toBe(estimate.wallTime.oneJob.totalSeconds);
+  });
 
   it('frames, batches and invocations', () => {
     expect(estimate.frames).toBe(600); // ceil(600 s × 1 fps)
@@ -134,7 +146,7 @@ describe('a price table of your own settles what it knows', () => {
 
   it('one tier: its rates at both ends, so only the frame capture is open (10 min × 0.0075, then + 10 min × 0.015)', () => {
     const oneTier = withMediaConvert({});
-    const estimate = estimateRun(video, SETTINGS, frame, oneTier);
+    const estimate = estimateRun(video, ONE_JOB, frame, oneTier);
     expect(estimate.mediaConvert.readings.high).toEqual({ frameCaptureBilled: true, tier: 'Basic' });
     expect(estimate.mediaConvert.usd.low).toBeCloseTo(0.075, 10);
     expect(estimate.mediaConvert.usd.high).toBeCloseTo(0.225, 10);
@@ -142,13 +154,13 @@ describe('a price table of your own settles what it knows', () => {
   });
 
   it('frameCaptureBilled: billed at both ends, so only the tier is open; one tier and not billed: no range at all', () => {
-    const billed = estimateRun(video, SETTINGS, frame, withMediaConvert({ frameCaptureBilled: true, professionalPerOutputMinute: PRICES.mediaconvert.professionalPerOutputMinute }));
+    const billed = estimateRun(video, ONE_JOB, frame, withMediaConvert({ frameCaptureBilled: true, professionalPerOutputMinute: PRICES.mediaconvert.professionalPerOutputMinute }));
     expect(billed.mediaConvert.usd.low).toBeCloseTo(0.225, 10); // 10 × 0.015 + 10 × 0.0075
     expect(billed.mediaConvert.usd.high).toBeCloseTo(0.36, 10); // 10 × 0.024 + 10 × 0.012
     expect(billed.mediaConvert.outputMinutes).toEqual({ low: 20, high: 20 });
 
     const settled = withMediaConvert({ frameCaptureBilled: false });
-    const unbilled = estimateRun(video, SETTINGS, frame, settled);
+    const unbilled = estimateRun(video, ONE_JOB, frame, settled);
     expect(unbilled.mediaConvert.usd).toEqual({ low: 10 * 0.0075, high: 10 * 0.0075 });
     expect(unbilled.totalUsd.low).toBe(unbilled.totalUsd.high);
     expect(pricingAssumptions(settled)[0]).toEqual(expect.objectContaining({ name: 'frameCaptureBilled', status: 'priceTable', low: false, high: false }));
@@ -166,11 +178,17 @@ describe("the MediaConvert range of the README's examples", () => {
     expect(estimate.mediaConvert.usd.high).toBeCloseTo(0.024 + 0.012, 12);
   });
 
-  it('the 65,010-frame GoPro case, 36 min 7 s of 1080p30 at 30 fps: 2,167/60 min × 0.0075 to × (0.024 + 0.012)', () => {
+  it('the 65,010-frame GoPro case, 36 min 7 s of 1080p30 at 30 fps: 2,167/60 min × 0.0075 to × (0.024 + 0.012) as one job', () => {
     const estimate = estimateRun({ durationMs: 2_167_000, width: 1920, height: 1080, frameRate: 30, bytes: 4 * 2 ** 30 }, at30, frame, PRICES);
     expect(estimate.frames).toBe(65_010);
-    expect(estimate.mediaConvert.usd.low).toBeCloseTo(0.270875, 9);
-    expect(estimate.mediaConvert.usd.high).toBeCloseTo(1.3002, 9);
+    expect(estimate.mediaConvert.oneJob.usd.low).toBeCloseTo(0.270875, 9);
+    expect(estimate.mediaConvert.oneJob.usd.high).toBeCloseTo(1.3002, 9);
+    // In 10 jobs of 216.7 s, each output is billed 217 s a job: 2,170 s, 3 s more than one job's 2,167.
+    expect(estimate.segments.jobs).toHaveLength(10);
+    expect(estimate.mediaConvert.oneJob.billedMinutes).toBeCloseTo(2167 / 60, 12);
+    expect(estimate.mediaConvert.outputs.map((o) => o.billedMinutes * 60)).toEqual([expect.closeTo(2170, 9), expect.closeTo(2170, 9)]);
+    expect(estimate.mediaConvert.usd.low).toBeCloseTo((2170 / 60) * 0.0075, 9);
+    expect(estimate.mediaConvert.usd.high).toBeCloseTo((2170 / 60) * 0.036, 9);
   });
 });
 
@@ -187,8 +205,10 @@ describe('the estimate at scale: 65,010 frames (36 min 7 s at 30 fps)', () => {
     expect(estimate.batches).toBe(651);
     // The record is 1,000 + 3b bytes after batch b: batches 1..8 stay within 1 KB (1 unit),
     // 9..349 within 2 KB (2 units), 350..651 take 3; the lease and the completion write the full
-    // record (2,953 bytes): 3 each. Before the batches: 2 + floor(2,182 s / 10) = 218 status updates + 2.
-    expect(estimate.dynamodb.writeUnits).toBe(2 + 218 + 2 + (8 * 1 + 341 * 2 + 302 * 3) + 2 * 3 + 7);
+    // record (2,953 bytes): 3 each. Before the batches: 2 + the 10 jobs' status updates, floor((15 +
+    // 216.7 s) / 10) = 23 each, + 2 (one job: floor(2,182 s / 10) = 218).
+    expect(estimate.segments.jobs).toHaveLength(10);
+    expect(estimate.dynamodb.writeUnits).toBe(2 + 230 + 2 + (8 * 1 + 341 * 2 + 302 * 3) + 2 * 3 + 7);
   });
 
   it('runs the 651 invocations in 14 waves of the 50 workers', () => {
@@ -200,6 +220,125 @@ describe('the estimate at scale: 65,010 frames (36 min 7 s at 30 fps)', () => {
     expect(rateClass(2160, 60)).toEqual({ resolution: 'UHD', frameRate: 'upTo60fps' });
     expect(rateClass(719, 30)).toEqual({ resolution: 'SD', frameRate: 'upTo30fps' });
     expect(rateClass(720, 120)).toEqual({ resolution: 'HD', frameRate: 'above60fps' });
+  });
+});
+
+describe("segmented extraction: the seed's 65,000-frame GoPro case, 36 min 7 s of 1080p at 30 fps", () => {
+  const durationMs = (65_000 / 30) * 1000;
+  const header = { kind: 'header' as const, sourceFrames: 65_000, constantFrameRate: true, sourceRate: { numerator: 30, denominator: 1 } };
+  const gopro = { durationMs, width: 1920, height: 1080, frameRate: 30, bytes: 4 * 2 ** 30, frameGrid: header };
+  const frame = { jpegBytes: 150_000, processorMs: 16, resultLineBytes: 180 };
+  const at = (fps: number, settings = SETTINGS, video: Parameters<typeof estimateRun>[0] = gopro) =>
+    estimateRun(video, { ...settings, fps: { numerator: fps, denominator: 1 } }, frame, PRICES);
+  /** A worker invocation: 100 frames × 16 ms + 0.3 s. */
+  const round = 100 * 0.016 + 0.3;
+
+  it.each([
+    [30, 65_000],
+    [5, 10_834],
+  ])('at %i fps: planSegments cuts 10 segments (maxSegments 10), in one wave of the queue, capturing the %i frames of one job', (fps, frames) => {
+    const estimate = at(fps);
+    expect(estimate.frames).toBe(frames);
+    expect(estimate.segments).toEqual(expect.objectContaining({ grid: 'header', plan: 'segmented', captureStride: 1, waves: 1 }));
+    expect(estimate.segments.jobs).toHaveLength(10);
+    expect(estimate.segments.jobs.reduce((sum, job) => sum + job.captures, 0)).toBe(frames);
+    expect(estimate.segments.jobs.reduce((sum, job) => sum + job.seconds, 0)).toBeCloseTo(durationMs / 1000, 9);
+    // Every job starts at once and takes 15 s + about a tenth of the video (216.7 s).
+    for (const job of estimate.segments.jobs) expect(job.completesAtSeconds).toBeCloseTo(15 + 216.7, 0);
+    expect(estimate.wallTime.jobs).toBe(10);
+    expect(estimate.wallTime.oneJob.extractionSeconds).toBeCloseTo(15 + durationMs / 1000, 9);
+    // Well below one job: the extraction is split ten ways, the rest of the run is the same.
+    expect(estimate.wallTime.totalSeconds).toBeLessThan(estimate.wallTime.oneJob.totalSeconds / 5);
+    expect(estimate.wallTime.oneJob.totalSeconds - estimate.wallTime.totalSeconds).toBeGreaterThan(1900);
+    const { extractionSeconds, fanOutSeconds, processingSeconds, fanInSeconds, totalSeconds } = estimate.wallTime;
+    expect(totalSeconds).toBeCloseTo(extractionSeconds + fanOutSeconds + processingSeconds + fanInSeconds, 9);
+  });
+
+  it('at 30 fps, by hand: one job ~36 min 22 s of extraction, then the rest; 10 jobs are done at 3 min 52 s, then the same processing', () => {
+    const estimate = at(30);
+    const fanIn = 650 * 0.02 + (65_000 * 180) / (50 * 2 ** 20);
+    // One job: 15 s + 2,166.7 s, listing 65 pages and 65 sends, 13 rounds of the 50 workers, the fan-in.
+    expect(estimate.wallTime.oneJob).toEqual({
+      extractionSeconds: expect.closeTo(15 + 65_000 / 30, 9),
+      fanOutSeconds: expect.closeTo(65 * 0.1 + 65 * 0.03, 9),
+      processingSeconds: expect.closeTo(13 * round, 9),
+      fanInSeconds: expect.closeTo(fanIn, 9),
+      workers: 50,
+      totalSeconds: expect.closeTo(15 + 65_000 / 30 + 8.45 + 13 * round + fanIn, 9),
+    });
+    // Ten segments of 6,500 captures (216.7 s) complete together, so all 650 invocations are still
+    // queued after the last fan-out (7 pages and 7 sends): the same 13 rounds.
+    expect(estimate.segments.jobs.map((job) => job.captures)).toEqual(new Array(10).fill(6500));
+    expect(estimate.wallTime.extractionSeconds).toBeCloseTo(15 + 6500 / 30, 9);
+    expect(estimate.wallTime.fanOutSeconds).toBeCloseTo(7 * 0.1 + 7 * 0.03, 9);
+    expect(estimate.wallTime.processingSeconds).toBeCloseTo(13 * round, 9);
+    expect(estimate.wallTime.totalSeconds).toBeCloseTo(15 + 6500 / 30 + 0.91 + 13 * round + fanIn, 9);
+  });
+
+  it('at 5 fps: the last job is done at 15 s + 1,084 captures of 0.2 s, then 3 rounds for the 109 invocations', () => {
+    const estimate = at(5);
+    expect(Math.max(...estimate.segments.jobs.map((job) => job.captures))).toBe(1084);
+    expect(estimate.wallTime.extractionSeconds).toBeCloseTo(15 + 1084 / 5, 9);
+    expect(estimate.wallTime.processingSeconds).toBeCloseTo(3 * round, 9);
+    expect(estimate.wallTime.oneJob.processingSeconds).toBeCloseTo(3 * round, 9);
+  });
+
+  it('more segments than the queue runs at once: waves of 20; the first wave is processed while the second extracts', () => {
+    const estimate = at(30, { ...SETTINGS, maxSegments: 30 });
+    expect(estimate.segments.jobs).toHaveLength(30);
+    expect(estimate.segments.waves).toBe(2);
+    // 30 segments of ~72.2 s: the second wave starts as the first completes.
+    expect(estimate.wallTime.extractionSeconds).toBeCloseTo(2 * (15 + 65_000 / 30 / 30), 0);
+    // The first wave's 433 invocations are done before the second completes; its 217 are left: 5 rounds.
+    expect(estimate.wallTime.processingSeconds).toBeCloseTo(5 * round, 9);
+  });
+
+  it('costs: the same output minutes but for each job rounding up to a whole second, and says so', () => {
+    const estimate = at(30);
+    // Ten jobs of 216.67 s bill 217 s each: 2,170 s an output, against 2,167 s for one job.
+    expect(estimate.mediaConvert.oneJob.billedMinutes * 60).toBeCloseTo(2167, 9);
+    expect(estimate.mediaConvert.outputs[0].billedMinutes * 60).toBeCloseTo(2170, 9);
+    const statements = wallTimeAssumptions(estimate, { ...SETTINGS, fps: { numerator: 30, denominator: 1 } }, PRICES);
+    expect(statements.map((assumption) => assumption.name)).toEqual([
+      'frameGrid',
+      'segments',
+      'mediaConvertQueueConcurrency',
+      'mediaConvertSpeed',
+      'overlap',
+      'perJobBilling',
+    ]);
+    expect(statements[2].statement).toMatch(/at most 20 jobs at once \(its default for an on-demand queue.*: 10 jobs run in 1 wave$/);
+    expect(statements[5].statement).toMatch(/here 3 s more an output than one job, \$0\.0004 to \$0\.0018$/);
+  });
+
+  it('without the header, a constant frame rate is assumed, said, and gives the same plan', () => {
+    const { frameGrid: _, ...probed } = gopro;
+    const estimate = at(30, SETTINGS, probed);
+    expect(estimate.segments.grid).toBe('assumed');
+    expect(estimate.segments.jobs.map((job) => job.captures)).toEqual(at(30).segments.jobs.map((job) => job.captures));
+    expect(wallTimeAssumptions(estimate, SETTINGS, PRICES)[0].statement).toMatch(/a constant 30 fps is assumed/);
+  });
+
+  it.each([
+    ['a short video (50 s, under 2 × minSegmentSeconds)', { ...gopro, durationMs: 50_000, frameGrid: { ...header, sourceFrames: 1500 } }, /the video is short/],
+    ['a variable frame rate (the header probe says so)', { ...gopro, frameGrid: { kind: 'header' as const, sourceFrames: 65_000, constantFrameRate: false } }, /frame rate varies/],
+    ['a file with no MP4/MOV header (MPEG-TS, Matroska)', { ...gopro, frameGrid: { kind: 'none' as const, reason: 'not an MP4/MOV file' } }, /not an MP4\/MOV file/],
+  ])('%s is one job, and both figures are the same', (_, video, reason) => {
+    const estimate = at(30, SETTINGS, video);
+    expect(estimate.segments.plan).toBe('single');
+    expect(estimate.segments.reason).toMatch(reason);
+    expect(estimate.segments.jobs).toHaveLength(1);
+    expect(estimate.wallTime.jobs).toBe(1);
+    expect(estimate.wallTime).toEqual({ ...estimate.wallTime.oneJob, jobs: 1, oneJob: estimate.wallTime.oneJob });
+    expect(estimate.mediaConvert.usd).toEqual(estimate.mediaConvert.oneJob.usd);
+  });
+
+  it("reads ffmpeg's rates as the ratios they stand for", () => {
+    expect(frameRateRatio(30)).toEqual({ numerator: 30, denominator: 1 });
+    expect(frameRateRatio(29.97)).toEqual({ numerator: 30_000, denominator: 1001 });
+    expect(frameRateRatio(23.98)).toEqual({ numerator: 24_000, denominator: 1001 });
+    expect(frameRateRatio(59.94)).toEqual({ numerator: 60_000, denominator: 1001 });
+    expect(frameRateRatio(12.5)).toEqual({ numerator: 12_500, denominator: 1000 });
   });
 });
 
@@ -255,6 +394,9 @@ describe('the price table in the repository', () => {
 
 test('the assumptions are the ones the README lists', () => {
   expect(ASSUMPTIONS.mediaConvertRealTimeFactor).toBe(1);
+  expect(ASSUMPTIONS.mediaConvertStartSeconds).toBe(15);
+  // MediaConvert's default for an on-demand queue: jobs at once.
+  expect(ASSUMPTIONS.mediaConvertQueueConcurrency).toBe(20);
   // The job template asks MediaConvert for a STATUS_UPDATE every 10 s (StatusUpdateInterval SECONDS_10).
   expect(ASSUMPTIONS.statusUpdateSeconds).toBe(10);
 });
