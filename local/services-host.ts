@@ -1,7 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
+import { type BuildOptions, buildSync } from 'esbuild';
+import { PROJECT_ROOT, reusableBuild } from '../pipeline/bundle';
 import type { ObjectEvent } from './s3/object-store';
 import type { ServicesMessage, ServicesProcessOptions } from './services-process';
 
@@ -15,7 +16,8 @@ export interface LocalServices {
  * Starts the local S3 server and MediaConvert endpoint (local/services-process.ts) in a child
  * process on 127.0.0.1. Object events of the notifying buckets go to `onS3Event`, job state
  * changes to `onMediaConvertEvent`. The child is TypeScript bundled with esbuild into
- * `buildDirectory` first (about 0.1 s): a forked process does not inherit the CLI's tsx hook.
+ * `buildDirectory` first (about 0.1 s, and only when a source changed): a forked process does not
+ * inherit the CLI's tsx hook.
  */
 export async function startLocalServices(
   options: ServicesProcessOptions & {
@@ -28,7 +30,8 @@ export async function startLocalServices(
   mkdirSync(options.s3.directory, { recursive: true });
   mkdirSync(buildDirectory, { recursive: true });
   const script = join(buildDirectory, 'services.js');
-  buildSync({
+  const build = {
+    absWorkingDir: PROJECT_ROOT,
     entryPoints: [join(__dirname, 'services-process.ts')],
     outfile: `${script}.tmp`,
     bundle: true,
@@ -36,14 +39,20 @@ export async function startLocalServices(
     target: 'node20',
     format: 'cjs',
     logLevel: 'error',
+    metafile: true,
     // Left to Node's resolution from the project's node_modules: bundled, the installer looks for
     // its binary next to the bundle and then under the working directory, so `frames` started
     // anywhere but the repository's root found no ffmpeg and every job failed.
     // The IAM simulator's data (AWS's published actions and condition keys) is read from its
     // package's own folder at run time: bundled, it cannot find it.
     external: ['@ffmpeg-installer/ffmpeg', '@cloud-copilot/*'],
-  });
-  renameSync(`${script}.tmp`, script);
+  } satisfies BuildOptions;
+  // Built again only when a source changed (pipeline/bundle.ts, reusableBuild).
+  reusableBuild(join(buildDirectory, '.services-manifest.json'), build, () => {
+    const { metafile } = buildSync(build);
+    renameSync(`${script}.tmp`, script);
+    return metafile;
+  }, [script]);
   const child: ChildProcess = fork(script, [JSON.stringify(processOptions satisfies ServicesProcessOptions)], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

@@ -1,4 +1,4 @@
-import { buildSync } from 'esbuild';
+import { type BuildOptions, type Metafile, buildSync, version as esbuildVersion } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
@@ -70,13 +70,9 @@ export function bundleFunctions(
   options: BundleOptions = {},
 ): FunctionBundle[] {
   const directories = bundles.map(({ outputDirectory }) => resolve(PROJECT_ROOT, outputDirectory));
-  for (const directory of directories) {
-    // A fresh directory each time: a stale file would change the deployed archive's hash.
-    rmSync(directory, { recursive: true, force: true });
-    mkdirSync(directory, { recursive: true });
-  }
   const outdir = commonAncestor(directories);
-  const result = buildSync({
+  const target = options.nativeTarget ?? LAMBDA_ARM64;
+  const build: BuildOptions & { metafile: true } = {
     absWorkingDir: PROJECT_ROOT,
     alias: {
       '@aws-sdk/credential-provider-node': './functions/shared/lambda-credentials.ts',
@@ -96,11 +92,22 @@ export function bundleFunctions(
     legalComments: 'none',
     logLevel: 'error',
     metafile: true,
-  });
-  const target = options.nativeTarget ?? LAMBDA_ARM64;
+  };
+  // Bundles run on this machine (local mode) are built again only when a source changed: every
+  // local cloud start would otherwise pay esbuild's second of CPU.
+  const metafile =
+    target === 'host'
+      ? reusableBuild(join(outdir, '.bundle-manifest.json'), build, () => {
+          for (const directory of directories) {
+            rmSync(directory, { recursive: true, force: true });
+            mkdirSync(directory, { recursive: true });
+          }
+          return buildSync(build).metafile;
+        })
+      : freshBuild(directories, build);
   return directories.map((directory) => {
     const outfile = join(directory, 'index.js');
-    const output = Object.entries(result.metafile.outputs).find(([path]) => resolve(PROJECT_ROOT, path) === outfile)?.[1];
+    const output = Object.entries(metafile.outputs).find(([path]) => resolve(PROJECT_ROOT, path) === outfile)?.[1];
     if (!output) throw new Error(`esbuild wrote no ${outfile}`);
     const imported = new Set(output.imports.filter((i) => i.external).map((i) => i.path));
     const natives = NATIVE_PACKAGES.filter((name) => imported.has(name));
@@ -109,6 +116,59 @@ export function bundleFunctions(
     }
     return { directory, bytes: statSync(outfile).size, natives: target === 'host' ? [] : natives };
   });
+}
+
+/** A deployable build: fresh directories, as a stale file would change the deployed archive's hash. */
+function freshBuild(directories: readonly string[], build: BuildOptions & { metafile: true }): Metafile {
+  for (const directory of directories) {
+    rmSync(directory, { recursive: true, force: true });
+    mkdirSync(directory, { recursive: true });
+  }
+  return buildSync(build).metafile;
+}
+
+interface BuildManifest {
+  /** The build's options and esbuild's version: another build, or another esbuild, builds again. */
+  readonly key: string;
+  readonly metafile: Metafile;
+  /** Each input the last build read (paths relative to the project), with its size and mtime then. */
+  readonly inputs: Readonly<Record<string, string>>;
+}
+
+/**
+ * Runs `build` unless the manifest says its outputs are up to date: same options, same esbuild,
+ * every output present, and every input it read (from esbuild's own metafile: sources, the SDK,
+ * job templates) unchanged in size and modification time, as make decides. Returns the metafile.
+ */
+export function reusableBuild(
+  manifestPath: string,
+  options: BuildOptions,
+  build: () => Metafile,
+  /** The files the build leaves (absolute); by default the metafile's outputs. */
+  outputs?: readonly string[],
+): Metafile {
+  const key = JSON.stringify({ esbuild: esbuildVersion, options });
+  const stamp = (path: string) => {
+    // Some inputs are esbuild's own (`<runtime>`, disabled modules), not files.
+    if (!existsSync(resolve(PROJECT_ROOT, path))) return 'not a file';
+    const stats = statSync(resolve(PROJECT_ROOT, path));
+    return `${stats.size}:${stats.mtimeMs}`;
+  };
+  try {
+    const saved = JSON.parse(readFileSync(manifestPath, 'utf8')) as BuildManifest;
+    const current =
+      saved.key === key &&
+      (outputs ?? Object.keys(saved.metafile.outputs)).every((path) => existsSync(resolve(PROJECT_ROOT, path))) &&
+      Object.entries(saved.inputs).every(([path, then]) => stamp(path) === then);
+    if (current) return saved.metafile;
+  } catch {
+    // No manifest, or an input gone: build.
+  }
+  const metafile = build();
+  // tsconfig.json's paths steer resolution without being an input esbuild lists.
+  const inputs = Object.fromEntries([...Object.keys(metafile.inputs), 'tsconfig.json'].map((path) => [path, stamp(path)]));
+  writeFileSync(manifestPath, JSON.stringify({ key, metafile, inputs } satisfies BuildManifest));
+  return metafile;
 }
 
 function commonAncestor(directories: readonly string[]): string {
