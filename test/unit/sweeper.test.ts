@@ -2,7 +2,8 @@ import 'aws-sdk-client-mock-jest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetJobCommand, MediaConvertClient, NotFoundException } from '@aws-sdk/client-mediaconvert';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { FRAMES_PER_MESSAGE, FramesWorld, TABLE, lambdaContext } from '../support/frames-world';
+import { FRAMES_BUCKET, FRAMES_PER_MESSAGE, FramesWorld, TABLE, lambdaContext } from '../support/frames-world';
+import { frameKey, segmentPrefix } from '../../pipeline/run-layout';
 import { ENV } from '../../pipeline/definition';
 import type { JobRecord } from '../../pipeline/job-record';
 import { MAX_SWEEP_ATTEMPTS } from '../../functions/sweeper/repair-run';
@@ -91,6 +92,39 @@ describe('a run whose MediaConvert job ended without its event being handled', (
     await sweepOnce();
     expect((await world.record(run.VideoId)).FannedOutAt).toEqual(expect.any(String));
     expect(world.sent.map((message) => message.batch)).toEqual([0, 1, 2]);
+  });
+
+  it('a segmented run: replays each segment whose job ended, leaves one still at work, and the run goes on', async () => {
+    const segments = [
+      { FirstCapture: 0, Captures: 3, FirstSourceFrame: 0, EndSourceFrame: 45, FirstBatch: 0, BatchCount: 1 },
+      { FirstCapture: 3, Captures: 3, FirstSourceFrame: 45, EndSourceFrame: 90, FirstBatch: 1, BatchCount: 1 },
+      { FirstCapture: 6, Captures: 4, FirstSourceFrame: 90, EndSourceFrame: 150, FirstBatch: 2, BatchCount: 1 },
+    ];
+    const jobs = ['segment-job-0', 'segment-job-1', 'segment-job-2'];
+    const run = await world.submittedRun({
+      Status: 'PROCESSING',
+      MediaConvertJobId: jobs[0],
+      Segments: segments,
+      SegmentJobs: { Segment0: jobs[0], Segment1: jobs[1], Segment2: jobs[2] },
+      FannedOutSegments: new Set([0]),
+      TotalFrames: 10,
+      FramesPerBatch: FRAMES_PER_MESSAGE,
+      BatchCount: 3,
+      UpdatedAt: minutesAgo(11),
+    });
+    // Segment 2's job completed (its event was lost); segment 3's is still transcoding.
+    for (let index = 0; index < 3; index += 1) world.buckets.put(FRAMES_BUCKET, frameKey(segmentPrefix(run.FramesPrefix!, 1), index), 'jpeg');
+    jobIs({ ...run, MediaConvertJobId: jobs[1] }, 'COMPLETE');
+    jobIs({ ...run, MediaConvertJobId: jobs[2] }, 'PROGRESSING');
+
+    const report = await sweepOnce();
+
+    expect(report.swept).toEqual({ 'replayed-job-state': 1 });
+    const record = await world.record(run.VideoId);
+    expect(record).toMatchObject({ Status: 'PROCESSING', SweptAction: 'replay segment 2 COMPLETE' });
+    expect([...record.FannedOutSegments!].sort()).toEqual([0, 1]);
+    expect(record.FannedOutAt).toBeUndefined();
+    expect(world.sent.map((message) => [message.batch, message.frames.map((frame) => frame.index)])).toEqual([[1, [3, 4, 5]]]);
   });
 
   it('uses the kept COMPLETE event when the failed-events function handed the run over, without waiting', async () => {
