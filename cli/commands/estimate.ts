@@ -17,8 +17,10 @@ The figures (README, "frames estimate", says how each is counted):
                 from the processor's time per frame (measured here on sample frames, or --ms-per-frame)
   SQS           SendMessageBatch, and the event source mapping's receives and deletes
   DynamoDB      write units of the job record (it grows a few bytes a batch) and its status index
-  wall time     extraction at 1x real time, fan-out, processing on min(maxConcurrency, invocations)
-                workers, fan-in
+  wall time     one job, and segmented as the ingress would split it (pipeline/segment-plan.ts, from
+                the file's MP4/MOV header): jobs side by side up to 20 (waves beyond), each 15 s to
+                start then its video at 1x real time; each segment's frames processed as its job
+                completes, on min(maxConcurrency, invocations) workers; then the fan-in
 Prices are a dated table; check it against AWS's pages or pass your own with --prices.`;
 
 /** `frames estimate`: the command line; the model and the price table are in cli/estimate/. */

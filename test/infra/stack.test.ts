@@ -317,6 +317,10 @@ describe('functions', () => {
       DEFAULT_CAPTURE_FPS: '1',
       DEFAULT_CAPTURE_QUALITY: '80',
       DEFAULT_MAX_CAPTURES: '1000000',
+      // The segment plan's settings (extraction) and the batch size its batch numbers follow.
+      MAX_SEGMENTS: '10',
+      MIN_SEGMENT_SECONDS: '30',
+      FRAMES_PER_MESSAGE: '100',
       JOB_TABLE_NAME: expect.stringContaining('aws_dynamodb_table'),
       FRAMES_BUCKET_NAME: expect.stringContaining('aws_s3_bucket'),
       MEDIACONVERT_ROLE_ARN: expect.stringMatching(/:iam::.+:role\/frames-mediaconvert$/),
