@@ -179,7 +179,7 @@ export function parseProbe(report: string): MediaProbe | undefined {
 export interface VideoStreamExtent {
   /** From its first frame's timestamp to the end of its last frame (the last frame's duration included). */
   readonly durationMs: number;
-  /** Its packets, one per frame: the source frames. */
+  /** Its frames: its packets, less those the container says to discard (see VideoPacket). */
   readonly frames: number;
 }
 
@@ -190,39 +190,104 @@ export interface MeasuredVideoStream extends VideoStreamExtent {
   readonly timeBase: readonly [number, number];
 }
 
-/** A stream time base line of ffmpeg's framecrc muxer (`#tb 0: 1/15360`), and its packet lines (`0, dts, pts, duration, size, hash`). */
+/** One packet of a video stream, as the demuxer hands it on (one frame's worth of data). */
+export interface VideoPacket {
+  /** Its presentation time in ticks of the stream's time base (its decoding time when it has none). */
+  readonly at: number;
+  /** Its decoding time; `at` when not said. */
+  readonly dts?: number;
+  /** In ticks; 0 when the container does not say. */
+  readonly duration: number;
+  /** A keyframe (a sync sample, in MP4): decoding can start here. */
+  readonly key?: boolean;
+  /**
+   * Decoded only to be dropped: the packets before an MP4 edit list's start (a file cut mid-GOP
+   * with `-c copy` keeps the GOP from its keyframe, and says which frames are not shown). No frames.
+   */
+  readonly discard?: boolean;
+}
+
+/** The first video stream, frame by frame, as presented (what the decoder hands on). */
+export interface FrameTimeline {
+  /** Seconds per tick: timeBase[0]/timeBase[1]. */
+  readonly timeBase: readonly [number, number];
+  /** Each frame's presentation time in ticks, ascending. */
+  readonly starts: readonly number[];
+  /** The end of the last frame, in ticks. */
+  readonly end: number;
+  /** The packets it was read from, in decoding (file) order, discarded ones included. */
+  readonly packets: readonly VideoPacket[];
+}
+
+/** A stream time base line of ffmpeg's framecrc muxer (`#tb 0: 1/15360`). */
 const FRAMECRC_TIME_BASE = /^#tb 0: (\d+)\/(\d+)$/m;
-const FRAMECRC_PACKET = /^0,\s*(-?\d+),\s*(-?\d+),\s*(\d+),/gm;
+/**
+ * A packet line of the framecrc muxer: `0, dts, pts, duration, size, hash[, F=0xflags]`, the flags
+ * said only when they are not exactly "keyframe".
+ */
+const FRAMECRC_PACKET = /^0,\s*(-?\d+),\s*(-?\d+),\s*(\d+),\s*\d+,\s*0x[0-9a-f]+(?:,\s*F=0x([0-9A-Fa-f]+))?/gm;
 /** ffmpeg's AV_NOPTS_VALUE as framecrc prints it (a raw H.264 stream has no presentation times). */
 const NO_TIMESTAMP = -(2n ** 63n);
+/** AV_PKT_FLAG_KEY and AV_PKT_FLAG_DISCARD. */
+const KEY = 0x1;
+const DISCARD = 0x4;
 
 /**
- * Measures the first video stream on its own, without decoding: ffmpeg copies its packets to the
- * framecrc muxer, which prints each one's timestamp and duration. The container's `Duration:` is
- * the longest stream's (a 5 s video with 15 s of audio says 15 s), and MPEG-TS timestamps start at
- * the stream's start time (1.4 s, say); this is first frame to end of last frame, so a 5 s 30 fps
- * video is 5000 ms and a one-frame video one frame long. A last packet without a duration (rare)
- * counts as long as the step before it. Undefined when the file has no video packets.
+ * Reads the first video stream's packets without decoding them: ffmpeg copies them to the
+ * framecrc muxer, which prints each one's timestamps, duration and flags. Timestamps are ffmpeg's,
+ * as it hands them to filters: from the file's start time, which is what an input `-ss` counts
+ * from too. Undefined when the file has no video frames.
  */
-export async function measureVideoStream(path: string): Promise<MeasuredVideoStream | undefined> {
+export async function measureFrameTimeline(path: string): Promise<FrameTimeline | undefined> {
   const { stdout } = await ffmpegOutput(['-v', 'error', '-i', path, '-map', '0:v:0', '-c', 'copy', '-f', 'framecrc', '-']);
   const timeBase = FRAMECRC_TIME_BASE.exec(stdout);
   if (!timeBase) return undefined;
-  const packets = [...stdout.matchAll(FRAMECRC_PACKET)].map(([, dts, pts, duration]) => ({
-    // Presentation time when the container has one, else the decoding time ffmpeg made up.
-    at: BigInt(pts) === NO_TIMESTAMP ? Number(dts) : Number(pts),
-    duration: Number(duration),
-  }));
-  if (packets.length === 0) return undefined;
-  packets.sort((a, b) => a.at - b.at);
-  const first = packets[0];
-  const last = packets[packets.length - 1];
-  const lastDuration = last.duration || (packets.length > 1 ? last.at - packets[packets.length - 2].at : 0);
-  const ticks = last.at + lastDuration - first.at;
-  return {
-    durationMs: (ticks * 1000 * Number(timeBase[1])) / Number(timeBase[2]),
-    frames: packets.length,
-    ticks,
-    timeBase: [Number(timeBase[1]), Number(timeBase[2])],
-  };
+  return timelineOfPackets(
+    [Number(timeBase[1]), Number(timeBase[2])],
+    [...stdout.matchAll(FRAMECRC_PACKET)].map(([, dts, pts, duration, flagText]): VideoPacket => {
+      const flags = flagText === undefined ? KEY : parseInt(flagText, 16);
+      return {
+        // Presentation time when the container has one, else the decoding time ffmpeg made up.
+        at: BigInt(pts) === NO_TIMESTAMP ? Number(dts) : Number(pts),
+        dts: Number(dts),
+        duration: Number(duration),
+        key: (flags & KEY) !== 0,
+        discard: (flags & DISCARD) !== 0,
+      };
+    }),
+  );
+}
+
+/**
+ * The frames of a stream's packets (in decoding order): those not to be discarded, in presentation
+ * order. A last packet without a duration (rare) lasts as long as the step before it. Undefined
+ * when there are none.
+ */
+export function timelineOfPackets(timeBase: readonly [number, number], packets: readonly VideoPacket[]): FrameTimeline | undefined {
+  const frames = packets.filter((packet) => !packet.discard).sort((a, b) => a.at - b.at);
+  if (frames.length === 0) return undefined;
+  const last = frames[frames.length - 1];
+  const lastDuration = last.duration || (frames.length > 1 ? last.at - frames[frames.length - 2].at : 0);
+  return { timeBase, starts: frames.map((frame) => frame.at), end: last.at + lastDuration, packets };
+}
+
+/** A timeline's extent: from its first frame to the end of its last. */
+export function extentOf(timeline: FrameTimeline): MeasuredVideoStream {
+  const ticks = timeline.end - timeline.starts[0];
+  const [numerator, denominator] = timeline.timeBase;
+  return { durationMs: (ticks * 1000 * numerator) / denominator, frames: timeline.starts.length, ticks, timeBase: timeline.timeBase };
+}
+
+/**
+ * Measures the first video stream on its own, without decoding (measureFrameTimeline). The
+ * container's `Duration:` is the longest stream's (a 5 s video with 15 s of audio says 15 s), and
+ * MPEG-TS timestamps start at the stream's start time (1.4 s, say); this is first frame to end of
+ * last frame, so a 5 s 30 fps video is 5000 ms and a one-frame video one frame long. Packets the
+ * demuxer marks to discard are no frames: an MP4 cut mid-GOP with `-c copy` (120 packets of which
+ * an edit list hides 12) has the 108 frames a player shows, and their duration. Undefined when
+ * the file has no video frames.
+ */
+export async function measureVideoStream(path: string): Promise<MeasuredVideoStream | undefined> {
+  const timeline = await measureFrameTimeline(path);
+  return timeline && extentOf(timeline);
 }

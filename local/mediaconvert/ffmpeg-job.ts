@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type FrameSyncOption, type MeasuredVideoStream, ffmpegPath, reportedDurationMs } from '../ffmpeg';
+import type { InputSeek } from './input-clipping';
 import { JpegSplitter } from './jpeg-stream';
 import { type FrameCaptureOutput, type VideoOutput, jpegQscaleFor } from './job-settings';
 
@@ -13,6 +14,8 @@ export interface FfmpegJobSpec {
    * output takes. The whole input when not given.
    */
   readonly clips?: ReadonlyArray<{ readonly startFrame: number; readonly endFrame: number }>;
+  /** Where to start reading the one input of clips (inputSeek): its clips' frames count from `frame`. */
+  readonly seek?: InputSeek;
   /** The timeline's length, for progress: its video's (the inputs' video streams' added up, or the clips'). */
   readonly durationMs?: number;
   /** The input's decoded pixels, from probeMedia: picks the cheap path to full-range JPEG when it can. */
@@ -100,10 +103,14 @@ function canExpandWithTable(pixels: FfmpegJobSpec['inputPixels']): boolean {
  * `setpts=PTS-STARTPTS`, so the clip's first frame is at zero and the capture at k·D/N after it
  * is the one the whole input's capture makes at j·q/p + k·D/N. Several clips are cut from one
  * decode (split) and joined by concat, as inputs are. ffmpeg stops reading once the last clip has
- * ended, but it decodes every frame before the first clip's start (a clip at the end of an hour
- * costs the hour's decode). With ffmpeg 4 the fps filter after a trim runs on past the clip's end
- * to the file's, repeating the clip's last frame (measured: a 1 s clip of a 4 s file at 5 fps gave
- * 10 captures, not 5): the capture's `captures` stops it.
+ * ended. With a `seek` (an MP4 or MOV whose first clip starts after its first GOP: inputSeek), the
+ * input is read from `-ss` just before the first clip, ffmpeg decoding from the keyframe before it,
+ * and frames count from the seek's frame; else it is read from its start, and every frame before
+ * the first clip is decoded (a clip at the end of an hour costs the hour's decode). Several clips
+ * are one decode from the first clip's start, the frames between them decoded and dropped. With
+ * ffmpeg 4 the fps filter after a trim runs on past the clip's end to the file's, repeating the
+ * clip's last frame (measured: a 1 s clip of a 4 s file at 5 fps gave 10 captures, not 5): the
+ * capture's `captures` stops it.
  *
  * The same on every ffmpeg build (measured on the bundled 2018 build and Debian's 5.1, issue 5):
  * - the outputs pass the filtered frames through (`-fps_mode passthrough`, or `-vsync` where there
@@ -132,12 +139,17 @@ export function ffmpegArguments(
   const args = [
     '-hide_banner', '-nostdin', '-y', '-nostats', '-progress', 'pipe:3',
     ...(frameSync === 'vsync' ? ['-vsync', 'passthrough'] : []),
+    ...(spec.seek ? ['-ss', spec.seek.seconds] : []),
     ...spec.inputPaths.flatMap((path) => ['-i', path]),
   ];
   const passthrough = frameSync === 'fps_mode' ? ['-fps_mode', 'passthrough'] : [];
   const clips = spec.clips ?? [];
   if (clips.length > 0 && spec.inputPaths.length !== 1) throw new Error('Input clips are cut from a job with one input');
-  const cut = (clip: { startFrame: number; endFrame: number }) => `trim=start_frame=${clip.startFrame}:end_frame=${clip.endFrame + 1},setpts=PTS-STARTPTS`;
+  if (spec.seek && (clips.length === 0 || clips[0].startFrame < spec.seek.frame)) throw new Error('A seek is to the first clip of a clipped job');
+  // The frames of the input as read: from the seek's frame, if any.
+  const first = spec.seek?.frame ?? 0;
+  const cut = (clip: { startFrame: number; endFrame: number }) =>
+    `trim=start_frame=${clip.startFrame - first}:end_frame=${clip.endFrame + 1 - first},setpts=PTS-STARTPTS`;
   // The pieces of the timeline: the inputs, or the one input's clips.
   const pieces =
     clips.length === 0

@@ -1,4 +1,4 @@
-import { ffmpegOutput } from '../ffmpeg';
+import type { FrameTimeline } from '../ffmpeg';
 import type { InputClip, Timecode } from './job-settings';
 
 /**
@@ -14,56 +14,6 @@ import type { InputClip, Timecode } from './job-settings';
  * (phone video) is counted frame by frame here, where MediaConvert counts on the constant-rate
  * timeline it converts such input to: the same clip can then start a few frames apart on AWS.
  */
-
-/** The input's first video stream, frame by frame, as presented (what the decoder hands on). */
-export interface FrameTimeline {
-  /** Seconds per tick: timeBase[0]/timeBase[1]. */
-  readonly timeBase: readonly [number, number];
-  /** Each frame's presentation time in ticks, ascending. */
-  readonly starts: readonly number[];
-  /** The end of the last frame, in ticks. */
-  readonly end: number;
-}
-
-const FRAMECRC_TIME_BASE = /^#tb 0: (\d+)\/(\d+)$/m;
-/** A packet line of ffmpeg's framecrc muxer: `0, dts, pts, duration, size, hash[, F=0xflags]`. */
-const FRAMECRC_PACKET = /^0,\s*(-?\d+),\s*(-?\d+),\s*(\d+),\s*\d+,\s*0x[0-9a-f]+(?:,\s*F=0x([0-9A-Fa-f]+))?/gm;
-const NO_TIMESTAMP = -(2n ** 63n);
-/** AV_PKT_FLAG_DISCARD: a packet decoded only to be dropped (before an MP4 edit list's start). */
-const DISCARD = 0x4;
-
-/**
- * Reads the first video stream's packets without decoding them (ffmpeg copies them to the framecrc
- * muxer, as measureVideoStream in ../ffmpeg.ts does), keeping each frame's presentation time.
- * Packets the demuxer marks to be discarded are no frames: an MP4 cut mid-GOP keeps the GOP's
- * start, which the decoder decodes and drops. Undefined when the file has no video packets.
- */
-export async function measureFrameTimeline(path: string): Promise<FrameTimeline | undefined> {
-  const { stdout } = await ffmpegOutput(['-v', 'error', '-i', path, '-map', '0:v:0', '-c', 'copy', '-f', 'framecrc', '-']);
-  const timeBase = FRAMECRC_TIME_BASE.exec(stdout);
-  if (!timeBase) return undefined;
-  return timelineOfPackets(
-    [Number(timeBase[1]), Number(timeBase[2])],
-    [...stdout.matchAll(FRAMECRC_PACKET)].map(([, dts, pts, duration, flags]) => ({
-      // Presentation time when the container has one, else the decoding time ffmpeg made up.
-      at: BigInt(pts) === NO_TIMESTAMP ? Number(dts) : Number(pts),
-      duration: Number(duration),
-      discard: flags !== undefined && (parseInt(flags, 16) & DISCARD) !== 0,
-    })),
-  );
-}
-
-export function timelineOfPackets(
-  timeBase: readonly [number, number],
-  packets: ReadonlyArray<{ at: number; duration: number; discard?: boolean }>,
-): FrameTimeline | undefined {
-  const frames = packets.filter((packet) => !packet.discard).sort((a, b) => a.at - b.at);
-  if (frames.length === 0) return undefined;
-  const last = frames[frames.length - 1];
-  // A last packet without a duration lasts as long as the step before it (as measureVideoStream).
-  const lastDuration = last.duration || (frames.length > 1 ? last.at - frames[frames.length - 2].at : 0);
-  return { timeBase, starts: frames.map((frame) => frame.at), end: last.at + lastDuration };
-}
 
 /**
  * The input's nominal whole frame rate, which timecodes count frames in: its average rate
@@ -131,4 +81,97 @@ function timecodeOf(frame: number, base: number): string {
   const two = (value: number) => String(value).padStart(2, '0');
   const seconds = Math.floor(frame / base);
   return `${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}:${two(frame % base)}`;
+}
+
+/**
+ * Where a clipped job's ffmpeg starts reading its input: `-ss seconds` before `-i`, after which
+ * the first frame ffmpeg hands on is the input's frame `frame` (the clips' frames then count from
+ * it: ffmpeg-job.ts).
+ */
+export interface InputSeek {
+  /** On ffmpeg's timeline of the input (measureFrameTimeline's), to the microsecond: `12.345678`. */
+  readonly seconds: string;
+  readonly frame: number;
+}
+
+/** The demuxers that seek to a keyframe by the file's own index: MP4 and MOV (`mov,mp4,m4a,3gp,3g2,mj2`). */
+const SEEKS_TO_INDEXED_KEYFRAMES = /^mov,/;
+
+/**
+ * Where to start reading the input so that its clips need not decode every frame before the first
+ * of them: without it, a clip late in a long video costs the decode of all that comes before (the
+ * pipeline splits a long video into one job per segment, run at once: segment k of N decoded k/N
+ * of the video first, the jobs together about N/2 times the video). Undefined when the input is
+ * to be read from its start: the first clip starts in the first GOP (nothing to skip), the input
+ * is not an MP4 or MOV, or no seek could be shown to keep every frame.
+ *
+ * ffmpeg's input `-ss T` seeks the demuxer to a keyframe before T, decodes from there, drops the
+ * frames presented before T and counts time from T. T is halfway between the presentation times
+ * of the frame before the clip's first and the first, so the first frame handed on is the clip's
+ * first whichever way ffmpeg rounds T into the stream's time base (T is at least 2 ticks from
+ * both; a time base too coarse for that, such as 1/30 s at 30 fps, is not sought in).
+ *
+ * The MP4 demuxer finds the keyframe by decoding time. With B-frames a keyframe is decoded before
+ * it is presented, and frames presented before it can be decoded after it: the leading frames of
+ * an open GOP (x265's default), which need the GOP before. A seek that lands on a keyframe decoded
+ * before T loses those of them presented after T. ffmpeg moves its target back 3/23 s when a
+ * stream has B-frames, which is not always enough (measured with ffmpeg 4.1: x265 at 10 fps with
+ * 1 s GOPs lost the frame before each keyframe; a variable-rate H.264 with a 0.4 s gap, a frame
+ * decoded just before a keyframe). So the seek is checked against the input's packets: decoding
+ * must start at the last keyframe, in decoding order, before every frame presented from T on and
+ * presented no later than the first of them, and the next keyframe must be decoded after T, so
+ * that no seek lands on it. When it is not, T moves back a frame at a time (the frames between are
+ * decoded and dropped by the clip's trim).
+ *
+ * MP4 and MOV only (the pipeline's inputs): MPEG-TS seeks to a byte position, not a keyframe, and
+ * lost frames when tried; other containers are read from their start.
+ */
+export function inputSeek(timeline: FrameTimeline, clips: ReadonlyArray<Pick<ResolvedClip, 'startFrame'>>, container: string): InputSeek | undefined {
+  const start = clips[0]?.startFrame ?? 0;
+  if (start <= 0 || !SEEKS_TO_INDEXED_KEYFRAMES.test(container)) return undefined;
+  const { packets } = timeline;
+  const [numerator, denominator] = timeline.timeBase;
+  // The frames in presentation order (as timelineOfPackets numbers them), each with its place in
+  // decoding order; and for each, the earliest place in decoding order of it and all after it.
+  const frames = packets
+    .map((packet, decoded) => ({ at: packet.at, decoded, discard: packet.discard }))
+    .filter((frame) => !frame.discard)
+    .sort((a, b) => a.at - b.at);
+  const firstDecoded: number[] = [];
+  for (let i = frames.length - 1, earliest = Infinity; i >= 0; i--) firstDecoded[i] = earliest = Math.min(earliest, frames[i].decoded);
+  const keyframes = packets.flatMap((packet, decoded) => (packet.key ? [decoded] : []));
+  for (let frame = Math.min(start, frames.length - 1); frame > 0; frame--) {
+    const before = frames[frame - 1].at;
+    const at = frames[frame].at;
+    // Twice T, in ticks: a whole number.
+    const twiceTarget = before + at;
+    if (twiceTarget <= 0) return undefined;
+    if (at - before < 4 || ((at - before) * numerator) / denominator < 4e-6) continue;
+    let keyframe = lastAtMost(keyframes, firstDecoded[frame]);
+    while (keyframe >= 0 && packets[keyframes[keyframe]].at > at) keyframe--;
+    // Decoding starts at the first keyframe anyway (or there is none to start at).
+    if (keyframe <= 0) return undefined;
+    const next = packets[keyframes[keyframe + 1]];
+    if (next === undefined || 2 * (next.dts ?? next.at) - twiceTarget >= 4) {
+      return { seconds: secondsOf(BigInt(twiceTarget), BigInt(numerator), BigInt(2 * denominator)), frame };
+    }
+  }
+  return undefined;
+}
+
+/** The index of the last value at most `limit` in ascending `values`; -1 when there is none. */
+function lastAtMost(values: readonly number[], limit: number): number {
+  let [low, high] = [0, values.length];
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (values[middle] <= limit) low = middle + 1;
+    else high = middle;
+  }
+  return low - 1;
+}
+
+/** ticks × numerator / denominator seconds (all positive), rounded to the microsecond: `12.345678`. */
+function secondsOf(ticks: bigint, numerator: bigint, denominator: bigint): string {
+  const micros = (ticks * numerator * 1_000_000n + denominator / 2n) / denominator;
+  return `${micros / 1_000_000n}.${String(micros % 1_000_000n).padStart(6, '0')}`;
 }

@@ -4,10 +4,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { type MeasuredVideoStream, frameSyncOption, measureVideoStream, notAMediaConvertInput, probeMedia } from '../ffmpeg';
+import { type FrameTimeline, type MeasuredVideoStream, frameSyncOption, measureFrameTimeline, measureVideoStream, notAMediaConvertInput, probeMedia } from '../ffmpeg';
 import { FfmpegError, captureCount, runFfmpegJob } from './ffmpeg-job';
 import { FrameUploadSink } from './frame-uploader';
-import { ClippingError, type FrameTimeline, type ResolvedClip, measureFrameTimeline, resolveClips } from './input-clipping';
+import { ClippingError, type InputSeek, type ResolvedClip, inputSeek, resolveClips } from './input-clipping';
 import { type LocalJob, type OutputDetail, type OutputGroupDetail, jobStateChangeEvent } from './job-events';
 import { type JobPlan, BadRequestError, frameCaptureKey, planJob, videoOutputKey } from './job-settings';
 
@@ -252,10 +252,12 @@ export class LocalMediaConvert {
         }
       }
       let clips: ResolvedClip[] | undefined;
+      let seek: InputSeek | undefined;
       if (plan.clippings) {
         try {
           if (!timeline) throw new ClippingError(`${plan.inputs[0].uri} has no video frames to clip`);
           clips = resolveClips(plan.clippings, timeline);
+          seek = inputSeek(timeline, clips, probe?.container ?? '');
         } catch (error) {
           if (!(error instanceof ClippingError)) throw error;
           this.finish(job, { status: 'ERROR', errorCode: LOCAL_ERROR_CODES.transcodeFailed, errorMessage: `Clipping [${inputNames}] failed: [${error.message}]` });
@@ -295,6 +297,7 @@ export class LocalMediaConvert {
         {
           inputPaths,
           ...(clips ? { clips } : {}),
+          ...(seek ? { seek } : {}),
           inputPixels: probe?.video,
           frameSync,
           ...(timelineMs > 0 ? { durationMs: timelineMs } : {}),

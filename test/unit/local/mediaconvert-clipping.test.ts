@@ -1,10 +1,12 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobSettings } from '@aws-sdk/client-mediaconvert';
 import { generateVideo } from '../../../cli/sample-video';
-import { measureVideoStream } from '../../../local/ffmpeg';
+import { type FrameTimeline, type VideoPacket, measureFrameTimeline, measureVideoStream, probeMedia, runFfmpeg, timelineOfPackets } from '../../../local/ffmpeg';
 import { captureCount, ffmpegArguments } from '../../../local/mediaconvert/ffmpeg-job';
-import { ClippingError, type FrameTimeline, resolveClips, timecodeBaseOf, timelineOfPackets } from '../../../local/mediaconvert/input-clipping';
+import { ClippingError, inputSeek, resolveClips, timecodeBaseOf } from '../../../local/mediaconvert/input-clipping';
+import { JpegSplitter } from '../../../local/mediaconvert/jpeg-stream';
 import { BadRequestError, type InputClip, planJob } from '../../../local/mediaconvert/job-settings';
 import { scratchDirectory } from '../../integration/support/frames-cli';
 import { type JobStateEvent, type MediaEndpoint, OUTPUT_BUCKET, startMediaEndpoint } from '../../integration/support/media-endpoint';
@@ -19,6 +21,15 @@ import { BUNDLED_FFMPEG } from '../../integration/support/media-matrix';
 jest.setTimeout(120_000);
 
 type Clipping = { StartTimecode?: string; EndTimecode?: string };
+/** The endpoint tests' inputs: 4 s at 30 and at 29.97 fps, 20 s at 30 fps, and the 30 fps one cut mid-GOP. */
+type Input = '30' | '2997' | 'long' | 'cut';
+
+/** The frames an ffmpeg run at the verbose level says it decoded from its first input's video. */
+function framesDecoded(report: string): number {
+  const decoded = /Input stream #0:0 \(video\): \d+ packets read \(\d+ bytes\); (\d+) frames decoded/.exec(report);
+  if (!decoded) throw new Error(`ffmpeg said nothing of the frames it decoded: ${report.slice(-300)}`);
+  return Number(decoded[1]);
+}
 
 /** The pipeline's job (job-templates/frame-capture.json) on one input, in the SDK's PascalCase. */
 function jobSettings(inputUri: string, prefix: string, capture: { numerator: number; denominator: number }, clippings?: Clipping[]): JobSettings {
@@ -222,6 +233,76 @@ describe('timecodes as frames of the input', () => {
   });
 });
 
+describe('where a clipped job starts reading its input', () => {
+  const MP4 = 'mov,mp4,m4a,3gp,3g2,mj2';
+  /**
+   * A stream of GOPs, each given as its frames' presentation times in decoding order (its keyframe
+   * first), decoded `step` ticks apart from `firstDts` on.
+   */
+  const stream = (timeBase: [number, number], gops: number[][], step: number, firstDts: number): FrameTimeline => {
+    const packets: VideoPacket[] = gops.flatMap((gop) => gop.map((at, i) => ({ at, duration: step, key: i === 0 })));
+    return timelineOfPackets(timeBase, packets.map((packet, i) => ({ ...packet, dts: firstDts + i * step })))!;
+  };
+  const clipAt = (startFrame: number) => [{ startFrame }];
+
+  // 30 fps in 1/15360 s (512 ticks a frame), a keyframe every 60 frames, with B-frames: each GOP
+  // decoded I P B B …, presented I B B P …, decoding two frames ahead of presentation.
+  const gopOf = (first: number) =>
+    Array.from({ length: 60 }, (_, i) => (i === 0 ? first : i % 3 === 1 ? first + Math.min(i + 2, 59) : first + i - 1)).map((frame) => frame * 512);
+  const x264 = stream([1, 15_360], Array.from({ length: 10 }, (_, gop) => gopOf(gop * 60)), 512, -1024);
+
+  test('just before the first frame of the clip: halfway to the frame before, to the microsecond', () => {
+    expect(x264.starts).toHaveLength(600);
+    // Frame 456 is at 15.2 s, frame 455 at 15.1667 s: -ss 15.183333, and the first frame read is 456.
+    expect(inputSeek(x264, clipAt(456), MP4)).toEqual({ seconds: '15.183333', frame: 456 });
+    // A keyframe too (decoding starts there).
+    expect(inputSeek(x264, clipAt(300), MP4)).toEqual({ seconds: '9.983333', frame: 300 });
+    // 29.97 fps in 1/30000 s: frame 100 at 3.336667 s.
+    const ntsc = stream([1, 30_000], [Array.from({ length: 90 }, (_, i) => i * 1001), Array.from({ length: 90 }, (_, i) => (90 + i) * 1001)], 1001, 0);
+    expect(inputSeek(ntsc, clipAt(100), MP4)).toEqual({ seconds: '3.319983', frame: 100 });
+  });
+
+  test('not when there is nothing to skip (a clip in the first GOP), and not in a container that cannot seek to keyframes', () => {
+    expect(inputSeek(x264, clipAt(0), MP4)).toBeUndefined();
+    expect(inputSeek(x264, clipAt(59), MP4)).toBeUndefined();
+    expect(inputSeek(x264, clipAt(60), MP4)).toBeDefined();
+    expect(inputSeek(x264, clipAt(456), 'mpegts')).toBeUndefined();
+    expect(inputSeek(x264, clipAt(456), 'matroska,webm')).toBeUndefined();
+  });
+
+  test('not in a time base too coarse to seek between two frames (1/30 s at 30 fps)', () => {
+    const coarse = stream([1, 30], [Array.from({ length: 60 }, (_, i) => i), Array.from({ length: 60 }, (_, i) => 60 + i)], 1, 0);
+    expect(inputSeek(coarse, clipAt(90), MP4)).toBeUndefined();
+    // 1/120 s: 4 ticks a frame, T 2 ticks from each.
+    const fine = stream([1, 120], [Array.from({ length: 60 }, (_, i) => 4 * i), Array.from({ length: 60 }, (_, i) => 4 * (60 + i))], 4, 0);
+    expect(inputSeek(fine, clipAt(90), MP4)).toEqual({ seconds: '2.983333', frame: 90 });
+  });
+
+  test('back a few frames when a keyframe is decoded before T but presented after it, with frames presented after T decoded before it', () => {
+    // 10 fps in milliseconds, GOPs of 10 frames decoded 4 frames ahead: the last frame of each GOP
+    // (presented at x900) is decoded before the next keyframe, which is decoded at x600.
+    const gop = (base: number) => [0, 400, 200, 100, 300, 900, 600, 500, 700, 800].map((at) => base + at);
+    const deep = stream([1, 1000], [gop(0), gop(1000), gop(2000)], 100, -400);
+    // Frame 19 (1.9 s) needs the GOP at 1 s; T = 1.85 s is after the next keyframe's decoding time
+    // (1.6 s), where a seek could land. T = 1.55 s, before frame 16, cannot: frames 16 to 18 are
+    // decoded and trimmed.
+    expect(inputSeek(deep, clipAt(19), MP4)).toEqual({ seconds: '1.550000', frame: 16 });
+    expect(inputSeek(deep, clipAt(16), MP4)).toEqual({ seconds: '1.550000', frame: 16 });
+    expect(inputSeek(deep, clipAt(15), MP4)).toEqual({ seconds: '1.450000', frame: 15 });
+  });
+
+  test("not from a keyframe presented after the clip's first frame (an open GOP's leading pictures need the GOP before)", () => {
+    // Each GOP after the first: an I-frame presented at x200, then the two frames before it.
+    const open = (base: number) => [200, 0, 100, 300, 400, 500, 600, 700, 800, 900].map((at) => base + at);
+    const leading = stream([1, 1000], [Array.from({ length: 10 }, (_, i) => i * 100), open(1000), open(2000), open(3000)], 100, -100);
+    // Frame 30 (3 s) is decoded after the I-frame at 3.2 s: decoding starts at the one at 2.2 s,
+    // and T moves back before the 3.2 s I-frame's decoding time (2.9 s).
+    expect(inputSeek(leading, clipAt(30), MP4)).toEqual({ seconds: '2.850000', frame: 29 });
+    // From the I-frame at 1.2 s only the first GOP is before it: nothing to skip.
+    expect(inputSeek(leading, clipAt(10), MP4)).toBeUndefined();
+  });
+});
+
 describe('the filter graph', () => {
   const plan = planOf([{ StartTimecode: '00:00:01:00', EndTimecode: '00:00:01:29' }]);
   const spec = { inputPaths: ['/tmp/in'], frames: { output: plan.frameCaptures[0], captures: 5 }, video: { output: plan.videos[0], path: '/tmp/proxy.mp4' } };
@@ -231,6 +312,15 @@ describe('the filter graph', () => {
     expect(graph(ffmpegArguments({ ...spec, clips: [{ startFrame: 30, endFrame: 59 }] }))).toBe(
       '[0:v:0]trim=start_frame=30:end_frame=60,setpts=PTS-STARTPTS[v0];[v0]split=2[s0][s1];[s0]fps=5/1:round=up[frames];[s1]scale=-2:90:flags=fast_bilinear[video]',
     );
+  });
+
+  test('a seek reads the input from just before the clip: the trim counts frames from the seek', () => {
+    const args = ffmpegArguments({ ...spec, clips: [{ startFrame: 456, endFrame: 599 }], seek: { seconds: '15.183333', frame: 456 } });
+    expect(args.slice(args.indexOf('-ss'), args.indexOf('-i') + 2)).toEqual(['-ss', '15.183333', '-i', '/tmp/in']);
+    expect(graph(args)).toMatch(/^\[0:v:0\]trim=start_frame=0:end_frame=144,setpts=PTS-STARTPTS\[v0\];/);
+    // Several clips: one read, from before the first.
+    const two = ffmpegArguments({ ...spec, clips: [{ startFrame: 300, endFrame: 329 }, { startFrame: 456, endFrame: 485 }], seek: { seconds: '9.950000', frame: 299 } });
+    expect(graph(two)).toMatch(/\[c0\]trim=start_frame=1:end_frame=31,.*\[c1\]trim=start_frame=157:end_frame=187,/);
   });
 
   test('several clips are cut from one decode and joined end to end', () => {
@@ -244,7 +334,7 @@ describe('the filter graph', () => {
 describe('clipped jobs on the local endpoint (the bundled ffmpeg)', () => {
   const scratch = scratchDirectory('mediaconvert-clipping');
   let endpoint: MediaEndpoint;
-  const inputs: Record<'30' | '2997', string> = { '30': '', '2997': '' };
+  const inputs: Record<Input, string> = { '30': '', '2997': '', long: '', cut: '' };
   const previousFfmpeg = process.env.FRAMES_FFMPEG;
 
   beforeAll(async () => {
@@ -253,11 +343,17 @@ describe('clipped jobs on the local endpoint (the bundled ffmpeg)', () => {
     await Promise.all([
       generateVideo(join(scratch.path, 'v30.mp4'), { seconds: 4, width: 160, height: 90, fps: '30' }),
       generateVideo(join(scratch.path, 'v2997.mp4'), { seconds: 4, width: 160, height: 90, fps: '30000/1001' }),
+      // 20 s with a keyframe every 2 s (frames 0, 60, 120, …).
+      generateVideo(join(scratch.path, 'long.mp4'), { seconds: 20, width: 160, height: 90, fps: '30' }),
     ]);
+    // v30 cut mid-GOP with -c copy: the GOP from frame 0 is kept, and an edit list hides its first 12 frames.
+    await runFfmpeg(['-ss', '0.4', '-i', join(scratch.path, 'v30.mp4'), '-c', 'copy', join(scratch.path, 'cut.mp4')]);
     // Two jobs at once, as local mode may run them: the segments of one video run side by side.
     endpoint = await startMediaEndpoint({ maxConcurrentJobs: 2 });
     inputs['30'] = await endpoint.upload(join(scratch.path, 'v30.mp4'), 'v30.mp4');
     inputs['2997'] = await endpoint.upload(join(scratch.path, 'v2997.mp4'), 'v2997.mp4');
+    inputs.long = await endpoint.upload(join(scratch.path, 'long.mp4'), 'long.mp4');
+    inputs.cut = await endpoint.upload(join(scratch.path, 'cut.mp4'), 'cut.mp4');
   });
   afterAll(async () => {
     await endpoint?.stop();
@@ -272,7 +368,7 @@ describe('clipped jobs on the local endpoint (the bundled ffmpeg)', () => {
     readonly proxyFrames?: number;
   }
 
-  async function run(input: '30' | '2997', prefix: string, capture: { numerator: number; denominator: number }, clippings?: Clipping[]): Promise<Outcome> {
+  async function run(input: Input, prefix: string, capture: { numerator: number; denominator: number }, clippings?: Clipping[]): Promise<Outcome> {
     const job = await endpoint.createJob({ Settings: jobSettings(inputs[input], prefix, capture, clippings) });
     const event = await endpoint.finished(job.id);
     const frames = await endpoint.objects(`${prefix}/frames/`);
@@ -361,6 +457,119 @@ describe('clipped jobs on the local endpoint (the bundled ffmpeg)', () => {
     expect(two.frames.map((frame) => frame.body)).toEqual(expected);
   });
 
+  /**
+   * ffmpeg for the endpoint's jobs through a wrapper (FRAMES_FFMPEG) that runs a job's command (the
+   * one with a filter graph) at the verbose level, whose last words say how many frames it
+   * decoded, and keeps them with the command; other commands (probes) run as they are.
+   */
+  async function withDecodeReports<T>(body: () => Promise<T>): Promise<{ result: T; decodedBy: (jobId: string) => { frames: number; command: string } }> {
+    const reports = join(scratch.path, `reports-${Date.now()}`);
+    const wrapper = `${reports}.sh`;
+    writeFileSync(
+      wrapper,
+      [
+        '#!/bin/sh',
+        `mkdir -p '${reports}'`,
+        'case " $* " in',
+        '  *" -filter_complex "*)',
+        `    report="$(mktemp '${reports}/job-XXXXXX')"`,
+        '    printf "%s\\n" "$*" > "$report"',
+        `    '${BUNDLED_FFMPEG.path}' -loglevel verbose "$@" 2>>"$report"; code=$?`,
+        '    cat "$report" >&2',
+        '    exit $code ;;',
+        'esac',
+        `exec '${BUNDLED_FFMPEG.path}' "$@"`,
+        '',
+      ].join('\n'),
+    );
+    chmodSync(wrapper, 0o755);
+    process.env.FRAMES_FFMPEG = wrapper;
+    try {
+      const result = await body();
+      const texts = readdirSync(reports).map((name) => readFileSync(join(reports, name), 'utf8'));
+      return {
+        result,
+        decodedBy: (jobId) => {
+          const text = texts.find((each) => each.split('\n')[0].includes(`/${jobId}/`));
+          if (!text) throw new Error(`no ffmpeg command of job ${jobId}`);
+          return { frames: framesDecoded(text), command: text.split('\n')[0] };
+        },
+      };
+    } finally {
+      process.env.FRAMES_FFMPEG = BUNDLED_FFMPEG.path;
+    }
+  }
+
+  test('a clip late in a long video is read from a seek just before it: byte for byte the same JPEGs, a fraction of the decode', async () => {
+    // 20 s at 30 fps with a keyframe every 2 s, captured at 5 fps, cut at frames 300 (10 s, a
+    // keyframe) and 456 (15.2 s, not one: the keyframe before it is frame 420).
+    const capture = { numerator: 5, denominator: 1 };
+    const tiles = [
+      { clipping: { EndTimecode: '00:00:09:29' }, captures: 50 },
+      { clipping: { StartTimecode: '00:00:10:00', EndTimecode: '00:00:15:05' }, captures: 26 },
+      { clipping: { StartTimecode: '00:00:15:06' }, captures: 24 },
+    ];
+    const { result: outcomes, decodedBy } = await withDecodeReports(() =>
+      Promise.all([run('long', 'long/whole', capture), ...tiles.map((tile, index) => run('long', `long/tile-${index}`, capture, [tile.clipping]))]),
+    );
+    const [unclipped, ...clipped] = outcomes;
+    expect(unclipped.frames).toHaveLength(100);
+    clipped.forEach((outcome, index) => {
+      expect(outcome.event.detail.status).toBe('COMPLETE');
+      expect(outcome.frames).toHaveLength(tiles[index].captures);
+    });
+    const joined = clipped.flatMap((outcome) => outcome.frames);
+    joined.forEach((frame, i) => {
+      if (!frame.body.equals(unclipped.frames[i].body)) throw new Error(`capture ${i}: ${frame.key} differs from ${unclipped.frames[i].key}`);
+    });
+    expect(new Set(joined.map((frame) => frame.body.toString('base64'))).size).toBe(100);
+
+    const [whole, first, middle, last] = outcomes.map((outcome) => decodedBy(outcome.event.detail.jobId));
+    expect(whole.frames).toBe(600);
+    expect(whole.command).not.toContain(' -ss ');
+    // The first tile is read from the start (nothing to skip), and ffmpeg stops after its last frame.
+    expect(first.command).not.toContain(' -ss ');
+    expect(first.frames).toBeLessThan(300 + 10);
+    // The last: from its keyframe, frame 420 (36 frames decoded and dropped), to the end: 180
+    // frames where reading from the start decoded all 600.
+    expect(last.command).toContain(' -ss 15.183333 -i ');
+    expect(last.frames).toBe(180);
+    // The middle one starts on a keyframe, but ffmpeg moves its target back 3/23 s for a stream
+    // with B-frames: it decodes from the keyframe before (frame 240), up to a few frames past its end.
+    expect(middle.command).toContain(' -ss 9.983333 -i ');
+    expect(middle.frames).toBeGreaterThanOrEqual(456 - 240);
+    expect(middle.frames).toBeLessThan(456 - 240 + 10);
+  });
+
+  test('a video cut mid-GOP with -c copy: the frames its edit list hides are no frames, unclipped or clipped', async () => {
+    const cut = join(scratch.path, 'cut.mp4');
+    const timeline = await measureFrameTimeline(cut);
+    // 120 packets, the first 12 hidden: 108 frames, 3.6 s.
+    expect(timeline?.packets).toHaveLength(120);
+    expect(timeline?.packets.filter((packet) => packet.discard)).toHaveLength(12);
+    expect(await measureVideoStream(cut)).toEqual({ frames: 108, durationMs: 3600, ticks: 108 * 512, timeBase: [1, 15_360] });
+
+    // A clip from its frame 60 (2 s, the source's frame 72) is read from a seek: the keyframe
+    // before it is its frame 48 (the source's 60), after the hidden frames.
+    expect(inputSeek(timeline!, [{ startFrame: 60 }], (await probeMedia(cut))!.container)).toEqual({ seconds: '1.983333', frame: 60 });
+
+    const capture = { numerator: 5, denominator: 1 };
+    const [source, unclipped, clipped] = await Promise.all([
+      run('30', 'cut/source', capture),
+      run('cut', 'cut/whole', capture),
+      run('cut', 'cut/clip', capture, [{ StartTimecode: '00:00:02:00' }]),
+    ]);
+    // 3.6 s at 5 fps: 18 captures, the source's from 0.4 s on (its captures 2 to 19), byte for byte.
+    expect(unclipped.event.detail.status).toBe('COMPLETE');
+    expect(captureDetail(unclipped.event).durationInMs).toBe(3600);
+    expect(unclipped.proxyFrames).toBe(108);
+    expect(unclipped.frames.map((frame) => frame.body)).toEqual(source.frames.slice(2).map((frame) => frame.body));
+    // The clip: 48 frames, 1.6 s, 8 captures, the whole cut's from its capture 10.
+    expect(captureDetail(clipped.event).durationInMs).toBe(1600);
+    expect(clipped.proxyFrames).toBe(48);
+    expect(clipped.frames.map((frame) => frame.body)).toEqual(unclipped.frames.slice(10).map((frame) => frame.body));
+  });
+
   test.each([
     ['a clip that starts after the last frame', [{ StartTimecode: '00:00:04:00' }], /startTimecode: 00:00:04:00 is frame 120, after the input's last frame 119/],
     ['a frame number at the input rate', [{ StartTimecode: '00:00:00:30' }], /startTimecode: 00:00:00:30 names frame 30 of a second, but the input has 30 frames a second/],
@@ -370,5 +579,65 @@ describe('clipped jobs on the local endpoint (the bundled ffmpeg)', () => {
     expect(event.detail).toMatchObject({ status: 'ERROR', errorCode: 1999, errorMessage: expect.stringMatching(message) });
     expect(frames).toHaveLength(0);
     expect(await endpoint.objects(`${prefix}/proxy/`)).toHaveLength(0);
+  });
+});
+
+describe('seeking, frame by frame (the bundled ffmpeg)', () => {
+  const scratch = scratchDirectory('mediaconvert-seeking');
+  afterAll(() => scratch.remove());
+
+  /** Runs a job's ffmpeg command (ffmpegArguments): its JPEGs, one Buffer each, and the frames it decoded. */
+  async function runCommand(args: readonly string[]): Promise<{ jpegs: Buffer[]; decoded: number }> {
+    const child = spawn(BUNDLED_FFMPEG.path, ['-loglevel', 'verbose', ...args], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    let report = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (report += chunk));
+    (child.stdio[3] as NodeJS.ReadableStream).resume();
+    const jpegs: Buffer[] = [];
+    const split = child.stdout!.pipe(new JpegSplitter()).on('data', (jpeg: Buffer) => jpegs.push(jpeg));
+    const [code] = await Promise.all([new Promise((resolve) => child.once('close', resolve)), new Promise((resolve) => split.once('end', resolve))]);
+    if (code !== 0) throw new Error(`ffmpeg failed: ${report.slice(-500)}`);
+    return { jpegs, decoded: framesDecoded(report) };
+  }
+
+  test('HEVC with open GOPs (x265), 8 B-frames, a keyframe a second at 10 fps: a clip from any frame gives the frames from it on, where ffmpeg alone loses some', async () => {
+    const path = join(scratch.path, 'hevc.mp4');
+    await runFfmpeg([
+      '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=10:duration=5',
+      '-c:v', 'libx265', '-x265-params', 'keyint=10:min-keyint=10:bframes=8:b-pyramid=1:log-level=error', path,
+    ]);
+    const [timeline, probe] = await Promise.all([measureFrameTimeline(path), probeMedia(path)]);
+    const frames = timeline!.starts.length;
+    expect(frames).toBe(50);
+    // A capture a frame: capture k is frame k.
+    const output = { ...planOf([{ StartTimecode: '00:00:00:00' }]).frameCaptures[0], framerateNumerator: 10 };
+    const command = (startFrame: number, seek?: { seconds: string; frame: number }) =>
+      ffmpegArguments({ inputPaths: [path], clips: [{ startFrame, endFrame: frames - 1 }], ...(seek ? { seek } : {}), frames: { output, captures: frames - startFrame }, frameSync: 'vsync' });
+    const whole = await runCommand(command(0));
+    expect(whole.jpegs).toHaveLength(frames);
+    expect(whole.decoded).toBe(frames);
+
+    const movedBack: number[] = [];
+    for (let start = 1; start < frames; start++) {
+      const seek = inputSeek(timeline!, [{ startFrame: start }], probe!.container);
+      if (seek && seek.frame < start) movedBack.push(start);
+      const { jpegs, decoded } = await runCommand(command(start, seek));
+      expect({ start, captures: jpegs.length }).toEqual({ start, captures: frames - start });
+      jpegs.forEach((jpeg, i) => {
+        if (!jpeg.equals(whole.jpegs[start + i])) throw new Error(`from frame ${start} (${JSON.stringify(seek)}): capture ${i} is not frame ${start + i}`);
+      });
+      // Past the first GOP, decoding starts at most two GOPs before the clip.
+      if (start >= 20) expect(decoded).toBeLessThanOrEqual(frames - start + 20);
+    }
+    // x265's GOPs are open: the 4 frames presented before each keyframe after the first (16 to 19
+    // before frame 20) are decoded after it, from the GOP before. Decoding from 19 on must start at
+    // frame 10, and the keyframe at frame 20 is decoded at 1.5 s, so the seek moves back to 1.45 s.
+    expect(movedBack).toEqual([16, 17, 18, 19, 26, 27, 28, 29, 36, 37, 38, 39]);
+    expect(inputSeek(timeline!, [{ startFrame: 19 }], probe!.container)).toEqual({ seconds: '1.450000', frame: 15 });
+    // ffmpeg's own seek just before frame 19 lands on the keyframe at frame 20, and the decoder
+    // drops the leading frames it cannot decode from there: frame 19 is lost.
+    const [numerator, denominator] = timeline!.timeBase;
+    const justBefore = (((timeline!.starts[18] + timeline!.starts[19]) / 2) * numerator) / denominator;
+    const lost = await runCommand(command(19, { seconds: justBefore.toFixed(6), frame: 19 }));
+    expect(lost.jpegs[0].equals(whole.jpegs[19])).toBe(false);
   });
 });
