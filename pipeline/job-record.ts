@@ -196,6 +196,9 @@ export interface JobRecord {
    * own job under `<FramesPrefix>segment-SS/`, and sends batches [FirstBatch, FirstBatch + BatchCount).
    */
   readonly Segments?: readonly RunSegment[];
+  /** Segmented runs: the video's frame rate, which the input clippings' timecodes count frames at. */
+  readonly SourceRateNumerator?: number;
+  readonly SourceRateDenominator?: number;
   /** Why the run is one job or how it was split, in words (the probe's and the planner's reason). */
   readonly ExtractionPlan?: string;
   /** Segmented runs: `Segment<index>` (segmentJobKey) → its MediaConvert job id. */

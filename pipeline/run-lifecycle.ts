@@ -33,6 +33,12 @@ export const RUN_LIFECYCLE = {
   recordClipped: { from: [clipping], to: submitted },
   /** The MediaConvert job of a submitted run (once: the write also requires no job yet). */
   recordSubmission: { from: [submitted] },
+  /**
+   * A segmented run: one segment's job, and then segment 0's as the run's. Also from EXTRACTING
+   * and PROCESSING: the segments submitted first report progress and complete while the ingress
+   * (or its retry) is still submitting the rest.
+   */
+  recordSegmentJob: { from: [submitted, extracting, processing] },
   /** Why a clip or submission is being retried, so the record says what happens meanwhile. */
   recordSubmitRetry: { from: [clipping, submitted] },
   /** A clip or submission failed in a way a retry cannot fix. */

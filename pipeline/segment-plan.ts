@@ -117,10 +117,15 @@ export function planSegments(input: SegmentPlanInput): SegmentPlan {
  * input clippings name frames as HH:MM:SS:FF. Undefined for a rate no timecode counts (12.5 fps).
  */
 export function timecodeBase(rate: FrameRate): number | undefined {
-  if (rate.numerator % rate.denominator === 0) return rate.numerator / rate.denominator;
+  const whole = rate.numerator % rate.denominator === 0 ? rate.numerator / rate.denominator : undefined;
   const ntsc = (rate.numerator * 1001) / (rate.denominator * 1000);
-  return Number.isInteger(ntsc) ? ntsc : undefined;
+  const base = whole ?? (Number.isInteger(ntsc) ? ntsc : undefined);
+  // FF has two digits: a 120 fps video's frame 119 has no timecode MediaConvert accepts.
+  return base !== undefined && base <= MAX_TIMECODE_BASE ? base : undefined;
 }
+
+/** The highest frame rate HH:MM:SS:FF counts (two frame digits; 60 is the highest AWS's examples use). */
+const MAX_TIMECODE_BASE = 60;
 
 /**
  * Source frame `frame` (0-based from the start, as the template's ZEROBASED timecode counts) as a

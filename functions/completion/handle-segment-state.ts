@@ -1,8 +1,8 @@
 import type { RunRef } from '../shared/job-table';
 import { PipelineError } from '../shared/errors';
-import { type JobError, type JobRecord, type RunSegment, ERROR_CODE, JOB_STATUS, segmentJobKey } from '../../pipeline/job-record';
+import { type JobError, type JobRecord, type RunSegment, ERROR_CODE, segmentJobKey } from '../../pipeline/job-record';
 import { segmentPrefix } from '../../pipeline/run-layout';
-import { mayStart } from '../../pipeline/run-lifecycle';
+import { isRunning, mayStart } from '../../pipeline/run-lifecycle';
 import { batchCountOf, frameBatchMessages } from './frame-batches';
 import { frameOutputOf } from './frame-output';
 import { type CompletionDependencies, type CompletionOutcome, captureMismatch, mediaConvertFailure } from './handle-job-state';
@@ -23,9 +23,17 @@ export async function handleSegmentStateChange(dependencies: CompletionDependenc
   const base = { videoId: change.videoId, runId: change.runId, jobId: change.jobId, status: change.status };
   const { runs, settings } = dependencies;
   const record = await runs.get(run.videoId);
-  if (record?.RunId === change.runId && record.Status === JOB_STATUS.submitted && record.Segments?.[change.segment] && !record.SegmentJobs?.[segmentJobKey(change.segment)]) {
-    // The ingress created this segment's job and has not recorded it yet (it records each job
-    // right after CreateJob): failing the invocation has EventBridge deliver the event again.
+  if (
+    record?.RunId === change.runId &&
+    isRunning(record.Status) &&
+    !record.MediaConvertJobId &&
+    record.Segments?.[change.segment] &&
+    !record.SegmentJobs?.[segmentJobKey(change.segment)]
+  ) {
+    // The ingress is still submitting (it writes MediaConvertJobId once every segment's job is
+    // recorded) and has created this segment's job without recording it yet: failing the
+    // invocation has EventBridge deliver the event again. Earlier segments may already have moved
+    // the run on to EXTRACTING or PROCESSING.
     throw new PipelineError(ERROR_CODE.segmentNotRecorded, `Segment ${change.segment + 1} of run ${change.runId}: job ${change.jobId} is not recorded on the run yet; the event will be retried.`);
   }
   const segment = segmentOfChange(record, change);
@@ -55,6 +63,12 @@ export async function handleSegmentStateChange(dependencies: CompletionDependenc
     }
     case 'COMPLETE':
       break;
+  }
+  if (record.FannedOutSegments?.has(change.segment) && mayStart('recordFannedOut', record.Status) && !record.FannedOutAt) {
+    // Fanned out before, but the run's FannedOutAt was never written (a crash between the two
+    // writes): writing it again is harmless, and the sweeper counts on it.
+    await runs.recordSegmentFannedOut(run, change.segment, at());
+    return { ...base, outcome: 'ignored' };
   }
   if (!mayStart('startProcessing', record.Status) || record.FannedOutSegments?.has(change.segment) || !record.FramesPrefix) {
     return { ...base, outcome: 'ignored' };

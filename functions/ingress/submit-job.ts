@@ -183,7 +183,7 @@ async function createOrFindJob(
 
 /** Records the run's job; a job nobody will follow (the run was superseded meanwhile) is canceled. */
 async function recordJob(dependencies: IngressDependencies, run: RunToSubmit, jobId: string): Promise<SubmitOutcome> {
-  const recorded = await dependencies.jobs.recordSubmission(run.videoId, run.runId, jobId, dependencies.now().toISOString());
+  const recorded = await dependencies.jobs.recordSubmission(run.videoId, run.runId, jobId, dependencies.now().toISOString(), run.segmented !== undefined);
   if (!recorded.recorded && recorded.current?.MediaConvertJobId !== jobId) {
     // The run was superseded while we submitted, or another delivery recorded a different job:
     // this job's events would be ignored, so stop it rather than pay for it. (A segmented run's
@@ -244,7 +244,16 @@ export async function reopenedIfRedriven(
     MaxCaptures: claimed.MaxCaptures,
     ...(claimed.SourceSize !== undefined ? { SourceSize: claimed.SourceSize } : {}),
     ...(claimed.ExtractionPlan !== undefined ? { ExtractionPlan: claimed.ExtractionPlan } : {}),
-    ...(claimed.Segments ? { Segments: claimed.Segments, SegmentJobs: claimed.SegmentJobs ?? {}, SegmentPercents: {}, FramesPerBatch: claimed.FramesPerBatch } : {}),
+    ...(claimed.Segments
+      ? {
+          Segments: claimed.Segments,
+          SegmentJobs: claimed.SegmentJobs ?? {},
+          SegmentPercents: {},
+          SourceRateNumerator: claimed.SourceRateNumerator,
+          SourceRateDenominator: claimed.SourceRateDenominator,
+          FramesPerBatch: claimed.FramesPerBatch,
+        }
+      : {}),
   };
   const reopened = await dependencies.jobs.reopenRun({ videoId: current.VideoId, runId: current.RunId }, dependencies.now().toISOString(), started);
   return reopened ?? current;

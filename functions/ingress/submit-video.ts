@@ -4,7 +4,9 @@ import { type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-recor
 import { runLayout } from '../../pipeline/run-layout';
 import { CLIP_PIECES_PREFIX } from '../../pipeline/definition';
 import { resolveCaptureSettings } from './capture-overrides';
-import { planExtraction } from './extraction-plan';
+import { type ExtractionPlan, planExtraction } from './extraction-plan';
+import { httpStatusOf } from '../shared/errors';
+import { mayStart } from '../../pipeline/run-lifecycle';
 import { type IngressDependencies, type SubmitOutcome, recordRejected, reopenedIfRedriven, submitClaimedRun } from './submit-job';
 import type { UploadedObject } from './uploaded-objects';
 import {
@@ -81,7 +83,14 @@ export async function submitVideo(
   }
 
   // The header says whether the video can be split across jobs; a read that fails is retried.
-  const plan = await planExtraction(dependencies.objects, { bucket: object.bucket, key, etag: object.etag, size }, capture, dependencies.settings.extraction);
+  let plan: ExtractionPlan;
+  try {
+    plan = await planExtraction(dependencies.objects, { bucket: object.bucket, key, etag: object.etag, size }, capture, dependencies.settings.extraction);
+  } catch (error) {
+    // If-Match pins the version the event is about: replaced since, its own event starts its run.
+    if (httpStatusOf(error) === 412) return { outcome: 'superseded', videoId: run.videoId, runId: run.runId };
+    throw error;
+  }
   const layout = runLayout(`${storagePrefixForVideo(run.videoId)}/${run.runId}`);
   const { framesPrefix, proxyPrefix } = layout;
   const record: JobRecord = {
@@ -97,22 +106,29 @@ export async function submitVideo(
     MaxCaptures: capture.maxCaptures,
     ExtractionPlan: plan.description,
     ...(plan.kind === 'segmented'
-      ? { Segments: plan.segments, SegmentJobs: {}, SegmentPercents: {}, DurationMs: plan.durationMs, FramesPerBatch: dependencies.settings.extraction.framesPerMessage }
+      ? {
+          Segments: plan.segments,
+          SegmentJobs: {},
+          SegmentPercents: {},
+          SourceRateNumerator: plan.sourceRate.numerator,
+          SourceRateDenominator: plan.sourceRate.denominator,
+          DurationMs: plan.durationMs,
+          FramesPerBatch: dependencies.settings.extraction.framesPerMessage,
+        }
       : {}),
   };
 
   const claim = await dependencies.jobs.claimRun(record);
   let claimedAt = new Date(record.CreatedAt);
-  let recordedSegmentJobs: Readonly<Record<string, string>> = {};
+  let segmented = plan.kind === 'segmented' ? { sourceRate: plan.sourceRate, segments: plan.segments, recorded: {} } : undefined;
   if (!claim.claimed) {
     if (claim.current.RunId !== run.runId) return { outcome: 'superseded', videoId: run.videoId, runId: run.runId };
     const current = await reopenedIfRedriven(dependencies, claim.current, redriven, record);
-    if (current.Status !== JOB_STATUS.submitted || current.MediaConvertJobId) {
-      return { outcome: 'duplicate', videoId: run.videoId, runId: run.runId };
-    }
-    // Our run, claimed, no job recorded: an earlier delivery crashed or is still in flight.
+    if (!stillSubmitting(current)) return { outcome: 'duplicate', videoId: run.videoId, runId: run.runId };
+    // Our run, claimed, not every job recorded: an earlier delivery crashed or is still in flight.
+    // It goes on with the plan on the record, never a new one (the config may have changed since).
     claimedAt = new Date(current.CreatedAt);
-    recordedSegmentJobs = current.SegmentJobs ?? {};
+    segmented = segmentedPlanOf(current);
   }
 
   return submitClaimedRun(dependencies, {
@@ -124,7 +140,7 @@ export async function submitVideo(
     proxyPrefix,
     claimedAt,
     claimedNow: claim.claimed,
-    ...(plan.kind === 'segmented' ? { segmented: { sourceRate: plan.sourceRate, segments: plan.segments, recorded: recordedSegmentJobs } } : {}),
+    ...(segmented ? { segmented } : {}),
   });
 }
 
@@ -153,5 +169,26 @@ function sourceAttributes(run: Run, now: Date) {
     ...(run.object.versionId ? { SourceVersionId: run.object.versionId } : {}),
     CreatedAt: at,
     UpdatedAt: at,
+  };
+}
+
+/**
+ * A claimed run whose submission is not finished: a one-job run SUBMITTED without its job; a
+ * segmented one without MediaConvertJobId (written once every segment's job is), whatever its
+ * first segments have moved it to meanwhile.
+ */
+function stillSubmitting(current: JobRecord): boolean {
+  if (current.MediaConvertJobId) return false;
+  if (current.Segments?.length) return mayStart('recordSegmentJob', current.Status);
+  return current.Status === JOB_STATUS.submitted;
+}
+
+/** The segment plan a claimed run was given, with the segments' jobs already recorded. */
+function segmentedPlanOf(current: JobRecord) {
+  if (!current.Segments?.length) return undefined;
+  return {
+    sourceRate: { numerator: current.SourceRateNumerator ?? 1, denominator: current.SourceRateDenominator ?? 1 },
+    segments: current.Segments,
+    recorded: current.SegmentJobs ?? {},
   };
 }

@@ -49,6 +49,8 @@ export type ProbeResult =
   | { readonly kind: 'unknown'; readonly reason: string; readonly reads: number; readonly bytesRead: number };
 
 const DEFAULT_CHUNK_BYTES = 256 * 1024;
+/** B-frames delay the first frame's composition by a few frames; an edit list skips that much. */
+const MAX_COMPOSITION_SHIFT_FRAMES = 4;
 const DEFAULT_MAX_READS = 32;
 
 export async function probeVideo(read: RangeReader, size: number, options: ProbeOptions = {}): Promise<ProbeResult> {
@@ -71,7 +73,13 @@ export async function probeVideo(read: RangeReader, size: number, options: Probe
     bytesRead += bytes.byteLength;
     if (position === 0 && !startsLikeMp4(bytes)) return { kind: 'unknown', reason: 'not an MP4/MOV file (it does not start with an ISO box)', reads, bytesRead };
     const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    const next = file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(copy, position));
+    let next: number | undefined;
+    try {
+      next = file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(copy, position));
+    } catch (error) {
+      // A header the parser cannot read is not one to plan from: one job, and MediaConvert decides.
+      return { kind: 'unknown', reason: `its MP4 header could not be parsed (${error instanceof Error ? error.message : String(error)})`, reads, bytesRead };
+    }
     // The parser asks for the byte it needs next: past `mdat` when `moov` comes after it.
     position = typeof next === 'number' && next > position ? next : end;
   }
@@ -85,9 +93,18 @@ export async function probeVideo(read: RangeReader, size: number, options: Probe
   const trak = file.getTrackById(track.id);
   const stts = trak.mdia.minf.stbl.stts;
   const edits = trak.edts?.elst?.entries ?? [];
-  // One edit that plays the media from its start at normal rate is how muxers write a plain track.
-  const plainEdits = edits.length === 0 || (edits.length === 1 && edits[0].media_time >= 0 && edits[0].media_rate_integer === 1);
-  const constantFrameRate = stts.sample_deltas.length === 1 && stts.sample_deltas[0] > 0 && plainEdits;
+  const frameTicks = stts.sample_deltas[0] ?? 0;
+  const mediaTicks = stts.sample_counts.reduce((sum, count, index) => sum + count * stts.sample_deltas[index], 0);
+  // One edit that plays the media from (about) its start, at normal rate, to its end is how
+  // muxers write a plain track: the shift is B-frames' composition delay (a few frames). A trim
+  // (a later start, or an edit shorter than the media) hides frames the header still counts.
+  const plainEdit = (edit: (typeof edits)[number]) =>
+    edit.media_rate_integer === 1 &&
+    edit.media_time >= 0 &&
+    edit.media_time <= MAX_COMPOSITION_SHIFT_FRAMES * frameTicks &&
+    (edit.segment_duration * track.timescale) / info.timescale >= mediaTicks - edit.media_time - frameTicks;
+  const plainEdits = edits.length === 0 || (edits.length === 1 && plainEdit(edits[0]));
+  const constantFrameRate = stts.sample_deltas.length === 1 && frameTicks > 0 && plainEdits;
   const frameRate = constantFrameRate ? reduced(track.timescale, stts.sample_deltas[0]) : undefined;
   return {
     kind: 'mp4',
@@ -95,7 +112,7 @@ export async function probeVideo(read: RangeReader, size: number, options: Probe
       frames: track.nb_samples,
       constantFrameRate,
       ...(frameRate ? { frameRate } : {}),
-      durationTicks: stts.sample_counts.reduce((sum, count, index) => sum + count * stts.sample_deltas[index], 0),
+      durationTicks: mediaTicks,
       timescale: track.timescale,
       width: track.video?.width ?? 0,
       height: track.video?.height ?? 0,

@@ -92,8 +92,11 @@ export interface JobStore {
   claimRun(record: JobRecord): Promise<ClaimResult>;
   /** Records one segment's MediaConvert job on a SUBMITTED run (once per segment). */
   recordSegmentSubmission(run: RunRef, segment: number, jobId: string, at: string): Promise<SubmissionResult>;
-  /** Records the MediaConvert job of a SUBMITTED run that has none yet. */
-  recordSubmission(videoId: string, runId: string, jobId: string, at: string): Promise<SubmissionResult>;
+  /**
+   * Records the MediaConvert job of a SUBMITTED run that has none yet; `segmented`: segment 0's
+   * job once every segment's is recorded (the run may be EXTRACTING or PROCESSING by then).
+   */
+  recordSubmission(videoId: string, runId: string, jobId: string, at: string, segmented?: boolean): Promise<SubmissionResult>;
   /** CLIPPING → SUBMITTED with what the clip turned out to be; false when another delivery got there first. */
   recordClipped(videoId: string, runId: string, clip: ClippedAttributes, at: string): Promise<boolean>;
   /** CLIPPING or SUBMITTED → FAILED; false when the run is no longer current or in either state. */
@@ -231,8 +234,8 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
     return isFinal(record.Status) && !record.AnnouncedAt ? { ...record, AnnouncePending: 'PENDING' } : record;
   }
 
-  async recordSubmission(videoId: string, runId: string, jobId: string, at: string): Promise<SubmissionResult> {
-    const recorded = await this.write({ videoId, runId }, 'recordSubmission', {
+  async recordSubmission(videoId: string, runId: string, jobId: string, at: string, segmented = false): Promise<SubmissionResult> {
+    const recorded = await this.write({ videoId, runId }, segmented ? 'recordSegmentJob' : 'recordSubmission', {
       set: { MediaConvertJobId: jobId, SubmittedAt: at, UpdatedAt: at },
       remove: ['LastSubmitError'],
       condition: 'attribute_not_exists(#MediaConvertJobId)',
@@ -241,7 +244,7 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
   }
 
   async recordSegmentSubmission(run: RunRef, segment: number, jobId: string, at: string): Promise<SubmissionResult> {
-    const recorded = await this.write(run, 'recordSubmission', {
+    const recorded = await this.write(run, 'recordSegmentJob', {
       set: { UpdatedAt: at },
       setPaths: [`#SegmentJobs.#${segmentJobKey(segment)} = :jobId`],
       remove: ['LastSubmitError'],
@@ -291,6 +294,8 @@ export class DynamoJobTable implements JobStore, RunStore, RunRepairs {
         'LastSubmitError',
         'FanInLeaseUntil',
         'FannedOutAt',
+        // A segmented run's segments are fanned out again the same way, each from its COMPLETE.
+        'FannedOutSegments',
         'SweepAttempts',
         'RepairRequestedAt',
         'LastError',

@@ -51,7 +51,9 @@ export async function repairRun(dependencies: SweeperDependencies, record: JobRe
   const now = dependencies.now();
   const run = { videoId: record.VideoId, runId: record.RunId };
   const quietForMs = now.getTime() - new Date(record.UpdatedAt).getTime();
-  const fannedOut = record.Status === JOB_STATUS.processing && record.FannedOutAt !== undefined;
+  // A segmented run is fanned out once every segment is, even if the run's own note of it was lost.
+  const everySegmentOut = (record.Segments?.length ?? 0) > 0 && record.FannedOutSegments?.size === record.Segments!.length;
+  const fannedOut = record.Status === JOB_STATUS.processing && (record.FannedOutAt !== undefined || everySegmentOut);
   // Batches may be out at their workers for a long while; a counted run only waits for its fan-in.
   const awaitsBatches = fannedOut && !isFullyCounted(record);
   const due = record.RepairRequestedAt !== undefined || quietForMs >= (awaitsBatches ? sweeper.processingStallMs : sweeper.stuckAfterMs);
@@ -90,7 +92,10 @@ export async function repairRun(dependencies: SweeperDependencies, record: JobRe
         `the rest of its frame messages were lost. ${startAgain}`,
     );
   }
-  const submitting = record.Status === JOB_STATUS.clipping || (record.Status === JOB_STATUS.submitted && !record.MediaConvertJobId);
+  // Still being submitted: a segmented run keeps submitting while its first segments move it on.
+  const submitting =
+    record.Status === JOB_STATUS.clipping ||
+    (!record.MediaConvertJobId && (record.Status === JOB_STATUS.submitted || (record.Segments?.length ?? 0) > 0));
   if (submitting && record.RepairRequestedAt === undefined && quietForMs < sweeper.submittingStallMs) return { action: 'healthy' };
   if (record.Status === JOB_STATUS.clipping) {
     return end(`it was still clipping after ${minutes(quietForMs)}, with no ingress function at work on it. Request the clip again.`);

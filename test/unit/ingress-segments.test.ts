@@ -41,6 +41,12 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 const mediaConvert = mockClient(MediaConvertClient);
 mockClient(EventBridgeClient);
 
+const SEGMENTS = [
+  { FirstCapture: 0, Captures: 4, FirstSourceFrame: 0, EndSourceFrame: 60, FirstBatch: 0, BatchCount: 1 },
+  { FirstCapture: 4, Captures: 4, FirstSourceFrame: 60, EndSourceFrame: 120, FirstBatch: 1, BatchCount: 1 },
+  { FirstCapture: 8, Captures: 4, FirstSourceFrame: 120, EndSourceFrame: 180, FirstBatch: 2, BatchCount: 1 },
+];
+
 const directory = mkdtempSync(join(tmpdir(), 'ingress-segments-'));
 let video: Buffer;
 const RUN_ID = runIdForUpload('ingress-bucket', 'videos/drive.mp4', '617f08299329d189');
@@ -85,11 +91,9 @@ test('a 6 s constant-rate MP4 becomes three clipped jobs, one a segment, each re
     FramesPerBatch: 4,
     DurationMs: 6000,
     SegmentJobs: {},
-    Segments: [
-      { FirstCapture: 0, Captures: 4, FirstSourceFrame: 0, EndSourceFrame: 60, FirstBatch: 0, BatchCount: 1 },
-      { FirstCapture: 4, Captures: 4, FirstSourceFrame: 60, EndSourceFrame: 120, FirstBatch: 1, BatchCount: 1 },
-      { FirstCapture: 8, Captures: 4, FirstSourceFrame: 120, EndSourceFrame: 180, FirstBatch: 2, BatchCount: 1 },
-    ],
+    Segments: SEGMENTS,
+    SourceRateNumerator: 30,
+    SourceRateDenominator: 1,
   });
 
   const created = mediaConvert.commandCalls(CreateJobCommand).map((call) => call.args[0].input);
@@ -120,10 +124,16 @@ test('a redelivery after a crash creates only the jobs of the segments not yet r
     Item: {
       VideoId: 'videos/drive.mp4',
       RunId: RUN_ID,
-      Status: 'SUBMITTED',
       SourceSequencer: '617F08299329D189'.padEnd(64, '0'),
       CreatedAt: new Date().toISOString(),
+      // The plan the first delivery recorded, which a redelivery follows (never a new one).
+      Segments: SEGMENTS,
+      SourceRateNumerator: 30,
+      SourceRateDenominator: 1,
+      FramesPerBatch: 4,
       SegmentJobs: { Segment0: 'job-recorded' },
+      // Segment 1 already reported progress.
+      Status: 'EXTRACTING',
     },
   });
   mediaConvert.on(ListJobsCommand).resolves({ Jobs: [] });
@@ -132,4 +142,9 @@ test('a redelivery after a crash creates only the jobs of the segments not yet r
 
   expect(outcomes).toEqual([{ outcome: 'submitted', videoId: 'videos/drive.mp4', runId: RUN_ID, jobId: 'job-recorded' }]);
   expect(mediaConvert.commandCalls(CreateJobCommand).map((call) => call.args[0].input.UserMetadata!.segment)).toEqual(['1', '2']);
+  // Each looked for first, by run and segment, in case the crashed delivery had created it.
+  expect(mediaConvert.commandCalls(ListJobsCommand).length).toBeGreaterThanOrEqual(2);
+  // The run's job id is written from EXTRACTING too: the first segments moved the run on meanwhile.
+  const last = dynamo.commandCalls(UpdateCommand).at(-1)!.args[0].input;
+  expect(last.ExpressionAttributeValues).toMatchObject({ ':setMediaConvertJobId': 'job-recorded', ':from1': 'EXTRACTING' });
 });

@@ -67,6 +67,7 @@ const OPERATIONS: Record<RunOperation, (status: JobStatus) => Promise<boolean>> 
   failSubmission: () => table.recordFailure(run.videoId, run.runId, { Code: 'X', Message: 'm' }, at),
   recordExtractProgress: () => table.recordExtractProgress(run, 'job-1', 50, at),
   failExtraction: () => table.failExtraction(run, 'job-1', { Code: 'X', Message: 'm' }, at),
+  recordSegmentJob: async () => (await table.recordSegmentSubmission(run, 1, 'job-2', at)).recorded,
   failSegment: () => table.failSegment(run, 0, 'job-1', { Code: 'X', Message: 'm' }, at),
   startProcessing: () => table.startProcessing(run, 'job-1', { totalFrames: 4, framesPerBatch: 2, batchCount: 2 }, at),
   recordFannedOut: async () => {

@@ -94,8 +94,11 @@ describe('one job when segments cannot be cut well', () => {
     expect(longer.kind === 'segmented' && longer.segments.map((segment) => segment.firstCapture)).toEqual([0, 7007]);
   });
 
-  it('a rate no timecode counts (12.5 fps): MediaConvert clips by HH:MM:SS:FF', () => {
+  it('a rate no timecode counts (12.5 fps, or 120 fps whose frame 119 has no two-digit FF): MediaConvert clips by HH:MM:SS:FF', () => {
     expect(timecodeBase(rate(25, 2))).toBeUndefined();
+    expect(timecodeBase(rate(120))).toBeUndefined();
+    expect(timecodeBase(rate(120000, 1001))).toBeUndefined();
+    expect(planSegments({ ...base, sourceRate: rate(120), sourceFrames: 120 * 3600, captureRate: rate(1) })).toMatchObject({ kind: 'single' });
     expect(planSegments({ ...base, sourceRate: rate(25, 2), sourceFrames: 12.5 * 3600, captureRate: rate(25, 2) })).toMatchObject({ kind: 'single', reason: expect.stringContaining('no non-drop-frame timecode') });
   });
 

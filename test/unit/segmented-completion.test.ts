@@ -1,6 +1,7 @@
 import 'aws-sdk-client-mock-jest';
 import sharp from 'sharp';
-import { EGRESS_BUCKET, FRAMES_BUCKET, FramesWorld, lambdaContext, sqsEvent } from '../support/frames-world';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { EGRESS_BUCKET, FRAMES_BUCKET, FramesWorld, TABLE, lambdaContext, sqsEvent } from '../support/frames-world';
 import type { JobRecord, RunSegment } from '../../pipeline/job-record';
 import { frameKey, runLayout, segmentPrefix } from '../../pipeline/run-layout';
 
@@ -137,13 +138,16 @@ test("one segment's ERROR fails the run even while another segment's frames are 
   expect(record.Error).toMatchObject({ Code: 'MEDIACONVERT_ERROR', Message: expect.stringMatching(/^Segment 2 of 3 \(captures 5\.\.11\): MediaConvert job job-segment-1 failed with error 1040/) });
 });
 
-test("an event of a job that is not the segment's recorded job is ignored; one the ingress has not recorded yet is retried", async () => {
-  const run = await segmentedRun({ SegmentJobs: { Segment0: JOBS[0] } });
+test("an event of a job that is not the segment's recorded job is ignored; one the ingress has not recorded yet is retried, whatever the first segments moved the run to", async () => {
+  // Still being submitted (no MediaConvertJobId yet), and EXTRACTING: segment 1 reported progress.
+  const { MediaConvertJobId: _notYet, ...submitting } = await segmentedRun({ SegmentJobs: { Segment0: JOBS[0] }, Status: 'EXTRACTING' });
+  await world.dynamo.documents.send(new PutCommand({ TableName: TABLE, Item: submitting }));
+  const run = submitting as JobRecord;
   putSegmentFrames(run, 0, 5);
   expect(await completion(segmentComplete(run, 0, 4, 'someone-elses-job'))).toMatchObject({ outcome: 'ignored' });
 
   putSegmentFrames(run, 1, 7);
   await expect(completion(segmentComplete(run, 1, 6))).rejects.toMatchObject({ code: 'SEGMENT_NOT_RECORDED' });
   expect(world.sent).toHaveLength(0);
-  expect((await world.record(run.VideoId)).Status).toBe('SUBMITTED');
+  expect((await world.record(run.VideoId)).Status).toBe('EXTRACTING');
 });

@@ -127,6 +127,27 @@ describe('a run whose MediaConvert job ended without its event being handled', (
     expect(world.sent.map((message) => [message.batch, message.frames.map((frame) => frame.index)])).toEqual([[1, [3, 4, 5]]]);
   });
 
+  it('a segmented run with every segment out counts as fanned out, even when its FannedOutAt was never written', async () => {
+    const run = await world.submittedRun({
+      Status: 'PROCESSING',
+      Segments: [
+        { FirstCapture: 0, Captures: 2, FirstSourceFrame: 0, EndSourceFrame: 30, FirstBatch: 0, BatchCount: 1 },
+        { FirstCapture: 2, Captures: 2, FirstSourceFrame: 30, EndSourceFrame: 60, FirstBatch: 1, BatchCount: 1 },
+      ],
+      SegmentJobs: { Segment0: 'segment-job-0', Segment1: 'segment-job-1' },
+      FannedOutSegments: new Set([0, 1]),
+      TotalFrames: 4,
+      ProcessedFrames: 2,
+      FramesPerBatch: 2,
+      BatchCount: 2,
+      UpdatedAt: minutesAgo(70),
+    });
+    await sweepOnce();
+    // Its batches are out at the workers, and one never came back: ended, not left "extracting".
+    expect(await world.record(run.VideoId)).toMatchObject({ Status: 'FAILED', Error: { Code: 'RUN_STALLED', Message: expect.stringMatching(/2 of 4 frames were counted/) } });
+    expect(mediaConvert.commandCalls(GetJobCommand)).toHaveLength(0);
+  });
+
   it('uses the kept COMPLETE event when the failed-events function handed the run over, without waiting', async () => {
     const run = await world.submittedRun({ Status: 'EXTRACTING', UpdatedAt: now() });
     world.putFrames(run, 6);

@@ -67,3 +67,25 @@ it('MPEG-TS has no MP4 header: unknown, with the reason, after its first read', 
   const probe = await probeVideo(file.read, file.size, { chunkBytes: 4096, maxReads: 3 });
   expect(probe).toMatchObject({ kind: 'unknown', reason: expect.stringContaining('not an MP4/MOV file'), reads: 1 });
 });
+
+it('B-frames shift the edit a frame or two: still a plain constant rate; a trim by edit list is not (it hides frames the header counts)', async () => {
+  const camera = reader(await video('b-frames.mp4', ['-c:v', 'libx264', '-bf', '2', '-g', '30']));
+  expect(await probeVideo(camera.read, camera.size)).toMatchObject({ kind: 'mp4', video: { frames: 120, constantFrameRate: true } });
+
+  // Cut mid-GOP without re-encoding: the edit list starts 0.5 s into the media it keeps from the keyframe before.
+  const trimmed = join(directory, 'trimmed.mp4');
+  await run(ffmpeg, ['-y', '-loglevel', 'error', '-ss', '1.5', '-i', join(directory, 'b-frames.mp4'), '-c', 'copy', trimmed]);
+  const file = reader(trimmed);
+  const probe = await probeVideo(file.read, file.size);
+  expect(probe).toMatchObject({ kind: 'mp4', video: { constantFrameRate: false } });
+});
+
+it('a header the parser cannot read is unknown, with the reason, not an error', async () => {
+  const file = reader(await video('broken.mp4', ['-movflags', '+faststart']));
+  const bytes = readFileSync(join(directory, 'broken.mp4'));
+  // A moov box whose size runs past the file.
+  const corrupt = Buffer.from(bytes);
+  corrupt.writeUInt32BE(0xfffffff0, bytes.indexOf('moov') - 4);
+  const probe = await probeVideo(async (start, end) => corrupt.subarray(start, end), file.size);
+  expect(probe.kind).toBe('unknown');
+});
