@@ -81,7 +81,16 @@ async function main(): Promise<void> {
 
   const startedAt = performance.now();
   const outcome = await handleJobStateChange(
-    { runs, frames: new S3FrameStore(s3), results, queue: new SqsFrameQueue(new SQSClient({ region: 'us-east-1' }), 'queue'), settings, now },
+    {
+      runs,
+      frames: new S3FrameStore(s3),
+      results,
+      queue: new SqsFrameQueue(new SQSClient({ region: 'us-east-1' }), 'queue'),
+      // One job: nothing to cancel.
+      mediaConvert: { cancelJob: async () => undefined },
+      settings,
+      now,
+    },
     {
       status: 'COMPLETE', jobId: 'job-1', videoId: 'GOPR0001.MP4', runId: 'run1',
       outputs: [{ paths: [`s3://${FRAMES_BUCKET}/${frameKey(layout.framesPrefix, FRAMES - 1)}`], durationMs: 2_168_833, widthPx: 1920, heightPx: 1080 }],

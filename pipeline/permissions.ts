@@ -99,6 +99,9 @@ export function pipelinePermissions(
     allow(Sid, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], queues[queue]);
   const clipPieces = objectsIn('ingress', `${CLIP_PIECES_PREFIX}*`);
   const thisPipelinesJobs = (tag: 'aws:RequestTag' | 'aws:ResourceTag') => ({ StringEquals: { [`${tag}/${JOB_TAG_KEY}`]: config.namePrefix } });
+  // A segmented run that fails stops its other segments' jobs rather than pay for them: only this
+  // pipeline's jobs (the completion function, and the sweeper when a replay fails a run).
+  const cancelOwnJobs = allow('CancelOwnJobs', 'mediaconvert:CancelJob', arn('mediaconvert', 'jobs/*'), thisPipelinesJobs('aws:ResourceTag'));
   const clipsConfigured = config.kvsStreams.length > 0;
   // PutEvents on the default bus of events of one source and the listed detail types only.
   // Both keys are multivalued (one value per entry): every entry must match, and a request
@@ -133,7 +136,7 @@ export function pipelinePermissions(
         BoolIfExists: { 'mediaconvert:HttpInputsAllowed': 'false', 'mediaconvert:HttpsInputsAllowed': 'false' },
       }),
       allow('FindJobs', 'mediaconvert:ListJobs', arn('mediaconvert', 'queues/*')),
-      allow('CancelOwnJobs', 'mediaconvert:CancelJob', arn('mediaconvert', 'jobs/*'), thisPipelinesJobs('aws:ResourceTag')),
+      cancelOwnJobs,
       allow('PassRoleToMediaConvertOnly', 'iam:PassRole', resources.mediaConvertRole, {
         StringEquals: { 'iam:PassedToService': SERVICE_PRINCIPALS.mediaConvert },
       }),
@@ -161,6 +164,7 @@ export function pipelinePermissions(
       trackJobs(['dynamodb:GetItem', 'dynamodb:UpdateItem']),
       listFrames,
       allow('FanOutFrames', 'sqs:SendMessage', queues.frames),
+      cancelOwnJobs,
       // A video with no frames is completed at once, with empty results.
       writeResults,
       keepFailedEvents('completion-failures'),
@@ -202,6 +206,7 @@ export function pipelinePermissions(
       readJobsByStatus,
       // What a stalled run's job became: only this pipeline's jobs.
       allow('ReadOwnJobs', 'mediaconvert:GetJob', arn('mediaconvert', 'jobs/*'), thisPipelinesJobs('aws:ResourceTag')),
+      cancelOwnJobs,
       // Repairs finish what the completion function and the fan-in would have done.
       listFrames,
       allow('FanOutFrames', 'sqs:SendMessage', queues.frames),

@@ -1,6 +1,7 @@
 import { type FanInDependencies, fanIn } from '../shared/fan-in';
 import type { FrameQueue } from '../shared/frame-queue';
 import type { FrameStore } from '../shared/frame-store';
+import type { MediaConverter } from '../shared/media-converter';
 import type { RunRef, RunStore } from '../shared/job-table';
 import { type JobError, type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
 import { batchCountOf, frameBatchMessages } from './frame-batches';
@@ -18,6 +19,8 @@ export interface CompletionSettings {
 
 export interface CompletionDependencies extends FanInDependencies {
   readonly runs: RunStore;
+  /** A failed segmented run's other segments' jobs are canceled (functions/completion/handle-segment-state.ts). */
+  readonly mediaConvert: Pick<MediaConverter, 'cancelJob'>;
   readonly frames: FrameStore;
   readonly queue: FrameQueue;
   readonly settings: CompletionSettings;

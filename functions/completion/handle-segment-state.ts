@@ -1,5 +1,6 @@
 import type { RunRef } from '../shared/job-table';
-import { PipelineError } from '../shared/errors';
+import { PipelineError, messageOf } from '../shared/errors';
+import { logger } from '../shared/logger';
 import { type JobError, type JobRecord, type RunSegment, ERROR_CODE, segmentJobKey } from '../../pipeline/job-record';
 import { segmentPrefix } from '../../pipeline/run-layout';
 import { isRunning, mayStart } from '../../pipeline/run-lifecycle';
@@ -42,6 +43,7 @@ export async function handleSegmentStateChange(dependencies: CompletionDependenc
   const at = () => dependencies.now().toISOString();
   const fail = async (failure: JobError, listed?: number): Promise<CompletionOutcome> => {
     const failed = await runs.failSegment(run, change.segment, change.jobId, failure, at());
+    if (failed) await cancelOtherSegments(dependencies, record, change.segment);
     return { ...base, outcome: failed ? 'failed' : 'ignored', ...(listed === undefined ? {} : { totalFrames: listed }) };
   };
   const about = `Segment ${change.segment + 1} of ${segments} (captures ${segment.FirstCapture}..${segment.FirstCapture + segment.Captures - 1})`;
@@ -135,4 +137,23 @@ function segmentOfChange(record: JobRecord | undefined, change: SegmentChange): 
   if (!record || record.RunId !== change.runId) return undefined;
   if (record.SegmentJobs?.[segmentJobKey(change.segment)] !== change.jobId) return undefined;
   return record.Segments?.[change.segment];
+}
+
+/**
+ * The run failed: the jobs of its other segments still extracting are canceled rather than paid
+ * for (their late events find the run FAILED and change nothing). Best effort: a job that ended
+ * meanwhile refuses, and that refusal changes nothing either.
+ */
+async function cancelOtherSegments(dependencies: CompletionDependencies, record: JobRecord, failedSegment: number): Promise<void> {
+  const others = (record.Segments ?? [])
+    .map((_, index) => index)
+    .filter((index) => index !== failedSegment && !record.FannedOutSegments?.has(index))
+    .flatMap((index) => record.SegmentJobs?.[segmentJobKey(index)] ?? []);
+  await Promise.all(
+    others.map((jobId) =>
+      dependencies.mediaConvert.cancelJob(jobId).catch((error: unknown) => {
+        logger.warn('segment job not canceled', { jobId, error: messageOf(error) });
+      }),
+    ),
+  );
 }

@@ -1,6 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsFrameQueue } from '../shared/frame-queue';
+import { SdkMediaConverter, createMediaConvertClient } from '../shared/media-converter';
 import { S3FrameStore } from '../shared/frame-store';
 import { forRun, logger, withLogContext } from '../shared/logger';
 import { announcingJobTable } from '../shared/outcome-events';
@@ -20,6 +21,7 @@ const dependencies: CompletionDependencies = {
   frames: new S3FrameStore(s3),
   results: new S3ResultsStore(s3),
   queue: new SqsFrameQueue(new SQSClient({}), config.frameQueueUrl),
+  mediaConvert: new SdkMediaConverter(createMediaConvertClient()),
   settings: config,
   now: () => new Date(),
 };

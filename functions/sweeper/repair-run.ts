@@ -22,7 +22,7 @@ export interface SweeperSettings {
 
 export interface SweeperDependencies extends CompletionDependencies {
   readonly runs: RunStore & RunRepairs;
-  readonly mediaConvert: Pick<MediaConverter, 'getJob'>;
+  readonly mediaConvert: Pick<MediaConverter, 'getJob' | 'cancelJob'>;
   readonly sweeper: SweeperSettings;
 }
 

@@ -129,10 +129,16 @@ describe('a processor chosen by configuration', () => {
   });
 });
 
+/**
+ * 600 KB, raised to 640 KB for issue 20: a segmented run that fails has the completion function
+ * cancel its other segments' MediaConvert jobs, so it carries the MediaConvert client (608 KB).
+ */
+const COMPLETION_BUNDLE_BUDGET_BYTES = 640 * 1000;
+
 it('bundles the completion and dead-letter functions small', () => {
   for (const fn of [FUNCTIONS.completion, FUNCTIONS.deadLetters]) {
     const bundle = bundleFunction(fn.entry, join(BUNDLES, fn.nameSuffix));
-    expect(bundle.bytes).toBeLessThan(600 * 1000);
+    expect(bundle.bytes).toBeLessThan(COMPLETION_BUNDLE_BUDGET_BYTES);
     expect(bundle.natives).toEqual([]);
   }
 });

@@ -362,7 +362,7 @@ describe("the sweeper's grants", () => {
   it('repairs as the completion function and the fan-in would: list frames, send batches, read batch results, write results', () => {
     const bucketArn = (prefix: string) => ref(stack, 'aws_s3_bucket', (b) => b.bucket_prefix === prefix, 'arn');
     expect(Object.keys(grants()).sort()).toEqual(
-      ['AnnounceOutcomes', 'FanOutFrames', 'FindRunsByStatus', 'ListFramesBucket', 'ReadBatchResults', 'ReadOwnJobs', 'TrackJobs', 'WriteOwnLogs', 'WriteResults'],
+      ['AnnounceOutcomes', 'CancelOwnJobs', 'FanOutFrames', 'FindRunsByStatus', 'ListFramesBucket', 'ReadBatchResults', 'ReadOwnJobs', 'TrackJobs', 'WriteOwnLogs', 'WriteResults'],
     );
     expect(grants().FanOutFrames).toEqual({ actions: ['sqs:SendMessage'], resource: queueRef('frames-frames', 'arn') });
     expect(grants().ReadBatchResults).toEqual({ actions: ['s3:GetObject'], resource: `${bucketArn('frames-frames-')}/*/batches/*` });

@@ -1,4 +1,6 @@
 import 'aws-sdk-client-mock-jest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { CancelJobCommand, MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import sharp from 'sharp';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { EGRESS_BUCKET, FRAMES_BUCKET, FramesWorld, TABLE, lambdaContext, sqsEvent } from '../support/frames-world';
@@ -12,6 +14,7 @@ import { frameKey, runLayout, segmentPrefix } from '../../pipeline/run-layout';
  * segment's batches are counted, and one segment's failure fails the run.
  */
 const world = new FramesWorld();
+const mediaConvert = mockClient(MediaConvertClient);
 let completion: typeof import('../../functions/completion/handler').handler;
 let worker: typeof import('../../functions/frame-worker/handler').handler;
 let jpeg: Buffer;
@@ -25,7 +28,11 @@ beforeAll(async () => {
   jpeg = await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 90, g: 120, b: 200 } } }).jpeg().toBuffer();
 });
 afterAll(() => world.stop());
-beforeEach(() => world.reset());
+beforeEach(() => {
+  world.reset();
+  mediaConvert.reset();
+  mediaConvert.on(CancelJobCommand).resolves({});
+});
 
 /** 20 captures at 2 fps in three segments of 5, 7 and 8; 4 frames a batch (FramesWorld): batches 0-1, 2-3, 4-5. */
 const SEGMENTS: RunSegment[] = [
@@ -133,6 +140,9 @@ test("one segment's ERROR fails the run even while another segment's frames are 
   expect((await world.record(run.VideoId)).Status).toBe('PROCESSING');
 
   expect(await completion(segmentEvent(world.errorEvent(run), 1))).toMatchObject({ outcome: 'failed' });
+  // Segment 3's job is still extracting for a run that failed: canceled, not paid for. Segment 1's
+  // is done (its frames are out), segment 2's is the one that failed.
+  expect(mediaConvert.commandCalls(CancelJobCommand).map((call) => call.args[0].input.Id)).toEqual([JOBS[2]]);
   const record = await world.record(run.VideoId);
   expect(record.Status).toBe('FAILED');
   expect(record.Error).toMatchObject({ Code: 'MEDIACONVERT_ERROR', Message: expect.stringMatching(/^Segment 2 of 3 \(captures 5\.\.11\): MediaConvert job job-segment-1 failed with error 1040/) });
