@@ -106,12 +106,18 @@ describe('least privilege', () => {
     resource: queueArn(queue),
   });
 
-  it('the completion function reads and updates runs, lists frames, sends batches, writes empty results', () => {
+  it('the completion function reads and updates runs, lists frames, sends batches, writes empty results, cancels only its own jobs', () => {
     expect(grantsOf(stack, 'frames-completion')).toEqual({
       WriteOwnLogs: logsOf('frames-completion'),
       TrackJobs: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: tableArn() },
       ListFramesBucket: { actions: ['s3:ListBucket'], resource: framesBucket() },
       FanOutFrames: { actions: ['sqs:SendMessage'], resource: queueArn('frames-frames') },
+      // A failed segmented run stops its other segments' jobs: this pipeline's tagged jobs only.
+      CancelOwnJobs: {
+        actions: ['mediaconvert:CancelJob'],
+        resource: expect.stringMatching(/:mediaconvert:.+:jobs\/\*$/),
+        condition: { StringEquals: { 'aws:ResourceTag/pipeline': 'frames' } },
+      },
       WriteResults: writeResults(),
       KeepFailedEvents: { actions: ['sqs:SendMessage'], resource: queueArn('frames-completion-failures') },
       AnnounceOutcomes: announceOutcomes(),
