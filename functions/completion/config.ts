@@ -1,5 +1,4 @@
-import { requireEnv } from '../shared/env';
-import { ConfigurationError } from '../shared/errors';
+import { requireEnv, requirePositiveEnv } from '../shared/env';
 import { type WorkerConfig, loadWorkerConfig } from '../shared/worker-config';
 import { ENV } from '../../pipeline/definition';
 import type { CompletionSettings } from './handle-job-state';
@@ -10,15 +9,9 @@ export interface CompletionConfig extends CompletionSettings, WorkerConfig {
 
 /** Reads and checks the completion function's environment once, at cold start. */
 export function loadCompletionConfig(env: NodeJS.ProcessEnv = process.env): CompletionConfig {
-  const framesPerMessage = Number(requireEnv(ENV.framesPerMessage, env));
-  if (!Number.isInteger(framesPerMessage) || framesPerMessage < 1) {
-    throw new ConfigurationError(
-      `Environment variable ${ENV.framesPerMessage} must be a positive whole number, got ${JSON.stringify(env[ENV.framesPerMessage])}`,
-    );
-  }
   return {
     ...loadWorkerConfig(env),
     frameQueueUrl: requireEnv(ENV.frameQueueUrl, env),
-    framesPerMessage,
+    framesPerMessage: requirePositiveEnv(ENV.framesPerMessage, env),
   };
 }

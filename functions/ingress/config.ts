@@ -1,4 +1,4 @@
-import { requireEnv } from '../shared/env';
+import { requireEnv, requirePositiveEnv } from '../shared/env';
 import { ConfigurationError } from '../shared/errors';
 import {
   InvalidCaptureSettingError,
@@ -35,15 +35,9 @@ export function loadIngressConfig(env: NodeJS.ProcessEnv = process.env): Ingress
       maxCaptures: parsed(ENV.defaultMaxCaptures, parseMaxCaptures),
     },
     extraction: {
-      maxSegments: positive(ENV.maxSegments, env),
-      minSegmentSeconds: positive(ENV.minSegmentSeconds, env),
-      framesPerMessage: positive(ENV.framesPerMessage, env),
+      maxSegments: requirePositiveEnv(ENV.maxSegments, env),
+      minSegmentSeconds: requirePositiveEnv(ENV.minSegmentSeconds, env, { fractional: true }),
+      framesPerMessage: requirePositiveEnv(ENV.framesPerMessage, env),
     },
   };
-}
-
-function positive(name: string, env: NodeJS.ProcessEnv): number {
-  const value = Number(requireEnv(name, env));
-  if (!Number.isFinite(value) || value <= 0) throw new ConfigurationError(`Environment variable ${name} must be a positive number`);
-  return value;
 }

@@ -1,8 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadCompletionConfig } from '../completion/config';
-import { requireEnv } from '../shared/env';
-import { ConfigurationError } from '../shared/errors';
+import { requirePositiveEnv } from '../shared/env';
 import { SqsFrameQueue } from '../shared/frame-queue';
 import { S3FrameStore } from '../shared/frame-store';
 import { logger, withLogContext } from '../shared/logger';
@@ -16,12 +15,7 @@ import { type SweepReport, SweepErrors, sweep } from './sweep';
 const config = loadCompletionConfig();
 const s3 = new S3Client({});
 
-const positive = (name: string) => {
-  const value = Number(requireEnv(name));
-  if (!Number.isInteger(value) || value < 1) throw new ConfigurationError(`Environment variable ${name} must be a positive whole number, got ${JSON.stringify(process.env[name])}`);
-  return value;
-};
-const limit = positive(ENV.sweepLimit);
+const limit = requirePositiveEnv(ENV.sweepLimit);
 
 const dependencies: SweeperDependencies = {
   runs: announcingJobTable(config.jobTable, config.pipelineName),
@@ -31,9 +25,9 @@ const dependencies: SweeperDependencies = {
   mediaConvert: new SdkMediaConverter(createMediaConvertClient()),
   settings: config,
   sweeper: {
-    stuckAfterMs: positive(ENV.stuckAfterSeconds) * 1000,
-    processingStallMs: positive(ENV.processingStallSeconds) * 1000,
-    submittingStallMs: positive(ENV.submittingStallSeconds) * 1000,
+    stuckAfterMs: requirePositiveEnv(ENV.stuckAfterSeconds) * 1000,
+    processingStallMs: requirePositiveEnv(ENV.processingStallSeconds) * 1000,
+    submittingStallMs: requirePositiveEnv(ENV.submittingStallSeconds) * 1000,
   },
   now: () => new Date(),
 };
