@@ -2,6 +2,7 @@ import type { FrameRate } from '../../pipeline/capture-settings';
 import { type ClipSegment, producerTimestampAt } from '../../pipeline/clip-timeline';
 import { type FrameBatchMessage, FRAME_MESSAGE_VERSION, MAX_FRAME_MESSAGE_BYTES } from '../../pipeline/frame-message';
 import { captureKey, frameTimestampMs } from '../../pipeline/run-layout';
+import type { JobRecord } from '../../pipeline/job-record';
 
 export interface FanOutPlan {
   readonly videoId: string;
@@ -24,6 +25,28 @@ export interface FanOutPlan {
    */
   readonly firstIndex?: number;
   readonly firstBatch?: number;
+}
+
+/**
+ * What every fan-out of a run shares, from its record: the run, where and how its captures are
+ * named, the batch size and the capture rate (and a clip's timeline). The caller adds how many
+ * captures this output holds and, for a segment, where they start in the run.
+ */
+export function runFanOutOf(
+  record: JobRecord,
+  bucket: string,
+  captureNamePrefix: string,
+  framesPerBatch: number,
+): Omit<FanOutPlan, 'totalFrames' | 'firstIndex' | 'firstBatch'> {
+  return {
+    videoId: record.VideoId,
+    runId: record.RunId,
+    bucket,
+    captureNamePrefix,
+    framesPerBatch,
+    fps: { numerator: record.FpsNumerator ?? 1, denominator: record.FpsDenominator ?? 1 },
+    ...(record.ClipTimeline ? { clipTimeline: record.ClipTimeline } : {}),
+  };
 }
 
 export function batchCountOf(totalFrames: number, framesPerBatch: number): number {

@@ -4,7 +4,7 @@ import type { FrameStore } from '../shared/frame-store';
 import type { MediaConverter } from '../shared/media-converter';
 import type { RunRef, RunStore } from '../shared/job-table';
 import { type JobError, type JobRecord, ERROR_CODE, JOB_STATUS } from '../../pipeline/job-record';
-import { batchCountOf, frameBatchMessages } from './frame-batches';
+import { batchCountOf, frameBatchMessages, runFanOutOf } from './frame-batches';
 import { frameOutputOf } from './frame-output';
 import { mayStart } from '../../pipeline/run-lifecycle';
 import type { CompletedOutput, JobStateChange } from './job-state-events';
@@ -169,16 +169,7 @@ async function completeExtraction(
   }
 
   const sent = await dependencies.queue.sendAll(
-    frameBatchMessages({
-      videoId: run.videoId,
-      runId: run.runId,
-      bucket: settings.framesBucket,
-      captureNamePrefix: found.last.namePrefix,
-      totalFrames,
-      framesPerBatch,
-      fps: { numerator: record.FpsNumerator ?? 1, denominator: record.FpsDenominator ?? 1 },
-      clipTimeline: record.ClipTimeline,
-    }),
+    frameBatchMessages({ ...runFanOutOf(record, settings.framesBucket, found.last.namePrefix, framesPerBatch), totalFrames }),
   );
   await runs.recordFannedOut(run, dependencies.now().toISOString());
   return { ...base, outcome: 'fanned-out', totalFrames, messages: sent.messages };

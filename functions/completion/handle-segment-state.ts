@@ -4,7 +4,7 @@ import { logger } from '../shared/logger';
 import { type JobError, type JobRecord, type RunSegment, ERROR_CODE, segmentJobKey } from '../../pipeline/job-record';
 import { segmentPrefix } from '../../pipeline/run-layout';
 import { isRunning, mayStart } from '../../pipeline/run-lifecycle';
-import { batchCountOf, frameBatchMessages } from './frame-batches';
+import { batchCountOf, frameBatchMessages, runFanOutOf } from './frame-batches';
 import { frameOutputOf } from './frame-output';
 import { type CompletionDependencies, type CompletionOutcome, captureMismatch, mediaConvertFailure } from './handle-job-state';
 import type { JobStateChange } from './job-state-events';
@@ -117,13 +117,8 @@ export async function handleSegmentStateChange(dependencies: CompletionDependenc
   if (!started) return { ...base, outcome: 'ignored' };
   const sent = await dependencies.queue.sendAll(
     frameBatchMessages({
-      videoId: run.videoId,
-      runId: run.runId,
-      bucket: settings.framesBucket,
-      captureNamePrefix: found.last.namePrefix,
+      ...runFanOutOf(record, settings.framesBucket, found.last.namePrefix, framesPerBatch),
       totalFrames: segment.Captures,
-      framesPerBatch,
-      fps: { numerator: record.FpsNumerator ?? 1, denominator: record.FpsDenominator ?? 1 },
       firstIndex: segment.FirstCapture,
       firstBatch: segment.FirstBatch,
     }),
