@@ -14,22 +14,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { objectCreatedEvent, s3NotificationEvent } from '../support/events';
 import { runIdForUpload } from '../../functions/ingress/video-key';
+import { ingressEnvironment } from '../support/ingress-environment';
 
-const environment = {
-  JOB_TABLE_NAME: 'jobs-table',
-  FRAMES_BUCKET_NAME: 'frames-bucket',
-  INGRESS_BUCKET_NAME: 'ingress-bucket',
-  MEDIACONVERT_ROLE_ARN: 'arn:aws:iam::111122223333:role/frames-mediaconvert',
-  PIPELINE_NAME: 'frames',
-  DEFAULT_CAPTURE_FPS: '2',
-  DEFAULT_CAPTURE_QUALITY: '80',
-  DEFAULT_MAX_CAPTURES: '1000',
-  FRAMES_PER_MESSAGE: '100',
-  MAX_SEGMENTS: '10',
-  MIN_SEGMENT_SECONDS: '30',
-  AWS_REGION: 'us-west-2',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-};
+const environment = ingressEnvironment();
 Object.assign(process.env, environment);
 // Imported after the environment is set: the handler reads it once, at cold start.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -11,6 +11,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { objectCreatedEvent } from '../support/events';
 import { runIdForUpload } from '../../functions/ingress/video-key';
+import { ingressEnvironment } from '../support/ingress-environment';
 
 /**
  * The ingress function on a long enough constant-rate MP4: it reads the header with ranged GETs
@@ -18,21 +19,8 @@ import { runIdForUpload } from '../../functions/ingress/video-key';
  * recorded as it is created; a redelivery after a crash creates only the segments' jobs not yet
  * recorded.
  */
-Object.assign(process.env, {
-  JOB_TABLE_NAME: 'jobs-table',
-  FRAMES_BUCKET_NAME: 'frames-bucket',
-  INGRESS_BUCKET_NAME: 'ingress-bucket',
-  MEDIACONVERT_ROLE_ARN: 'arn:aws:iam::111122223333:role/frames-mediaconvert',
-  PIPELINE_NAME: 'frames',
-  DEFAULT_CAPTURE_FPS: '2',
-  DEFAULT_CAPTURE_QUALITY: '80',
-  DEFAULT_MAX_CAPTURES: '1000',
-  FRAMES_PER_MESSAGE: '4',
-  MAX_SEGMENTS: '3',
-  MIN_SEGMENT_SECONDS: '1',
-  AWS_REGION: 'us-west-2',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-});
+// Small batches and segments of at least 1 s, so a 6 s video is three segments.
+Object.assign(process.env, ingressEnvironment({ FRAMES_PER_MESSAGE: '4', MAX_SEGMENTS: '3', MIN_SEGMENT_SECONDS: '1' }));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { handler } = require('../../functions/ingress/handler') as typeof import('../../functions/ingress/handler');
 
